@@ -1,0 +1,257 @@
+//! Orchestration only: revisions -> diff -> load/parse -> extract -> rules
+//! -> report. Each stage lives in its own module.
+
+use crate::changes::{self, BaseIndex};
+use crate::cli::CheckArgs;
+use crate::config::{self, Config, ConfigError, Level};
+use crate::finding::Finding;
+use crate::git::{BlobRef, GitError, Repo};
+use crate::images;
+use crate::load::{self, Skip, MAX_FILE_BYTES};
+use crate::report::{Report, Sources};
+use crate::rules::{self, yaml_duplicate_key, yaml_invalid};
+use crate::source::Side;
+use crate::yaml::Limits;
+use git2::Oid;
+use std::collections::HashSet;
+
+/// Why a run could not be carried out (exit code 2).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum AppError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Git(#[from] GitError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Config(#[from] Box<ConfigError>),
+
+    #[error("cannot read configuration file {path}: {source}")]
+    #[diagnostic(
+        code(fluxgate::config::unreadable),
+        help("check the path given to `--config`")
+    )]
+    ConfigUnreadable {
+        path: String,
+        source: std::io::Error,
+    },
+
+    #[error("invalid `--rule-level {given}`: {problem}")]
+    #[diagnostic(code(fluxgate::cli::rule_level), help("write `--rule-level <rule-id>=<error|warning|note|off>`; `fluxgate rules` lists the ids"))]
+    RuleLevel { given: String, problem: String },
+
+    #[error("registry verification is not built yet")]
+    #[diagnostic(
+        code(fluxgate::registry::unavailable),
+        help("run with `--offline` to check references without contacting registries (status `skipped`); see the README for what is supported")
+    )]
+    RegistryUnavailable,
+}
+
+/// Runs `fluxgate check`.
+pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
+    if !args.offline {
+        return Err(AppError::RegistryUnavailable);
+    }
+    let repo = Repo::open(&args.repo)?;
+    let head = repo.resolve(&args.head)?;
+    let mut report = Report {
+        head: head.to_string(),
+        ..Report::default()
+    };
+    let base = diff_base(&repo, args, head, &mut report.notices)?;
+    report.base = base.map(|b| b.to_string());
+    let config = load_config(&repo, args, base, head, &mut report.notices)?;
+
+    let changes = match base {
+        Some(base) => repo.changed_yaml_files(base, head)?,
+        None => Vec::new(),
+    };
+    let changed_head_paths: HashSet<&str> = changes
+        .iter()
+        .filter_map(|c| c.head.as_ref())
+        .map(|b| b.path.as_str())
+        .collect();
+    let limits = Limits::default();
+
+    let mut base_index = BaseIndex::default();
+    if let Some(base) = base {
+        for change in &changes {
+            let Some(blob) = &change.base else { continue };
+            if load::skip_reason(&repo, base, &blob.path)?.is_none() {
+                let file = load::load(&repo, Side::Base, blob, &limits)?;
+                base_index.add(&file, change.head.as_ref().map(|h| h.path.as_str()));
+            }
+        }
+    }
+
+    let head_files: Vec<BlobRef> = if args.all {
+        repo.yaml_files(head)?
+    } else {
+        changes.iter().filter_map(|c| c.head.clone()).collect()
+    };
+    let mut findings = Vec::new();
+    let mut sources = Sources::default();
+    for blob in &head_files {
+        if let Some(Skip::HelmChart) = load::skip_reason(&repo, head, &blob.path)? {
+            if args.verbose {
+                report.notices.push(format!(
+                    "skipped {}: inside a Helm chart (a template, not a manifest)",
+                    blob.path
+                ));
+            }
+            continue;
+        }
+        let file = load::load(&repo, Side::Head, blob, &limits)?;
+        findings.extend(parse_findings(&file));
+        // A file the change did not touch (only listed with `--all`) is unchanged.
+        let touched = base.is_none() || changed_head_paths.contains(blob.path.as_str());
+        for image_use in changes::image_uses(&file, touched.then_some(&base_index), args.all) {
+            let (record, finding) = images::record(image_use, args.offline);
+            report.images.push(record);
+            findings.extend(finding);
+        }
+        sources.insert(file.source);
+    }
+    report.sources = sources;
+    report.findings = apply_levels(findings, &config);
+    report
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    report.images.sort_by(|a, b| {
+        (&a.location.file, a.location.start).cmp(&(&b.location.file, b.location.start))
+    });
+    Ok(report)
+}
+
+/// The commit the diff starts from: the merge-base of base and head.
+fn diff_base(
+    repo: &Repo,
+    args: &CheckArgs,
+    head: Oid,
+    notices: &mut Vec<String>,
+) -> Result<Option<Oid>, AppError> {
+    let (base, why) = match &args.base {
+        Some(rev) => (repo.resolve(rev)?, format!("`--base {rev}`")),
+        None => match repo.default_base() {
+            Ok((name, oid)) => (oid, format!("the default branch `{name}`")),
+            // `--all` needs no base: every reference is listed as added.
+            Err(_) if args.all => {
+                notices.push(format!(
+                    "head {} ({}); no base found, every reference counts as added",
+                    short(head),
+                    args.head
+                ));
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let merge_base = repo.merge_base(base, head)?;
+    notices.push(format!(
+        "base {} (merge-base of {why} and head), head {} (`{}`)",
+        short(merge_base),
+        short(head),
+        args.head
+    ));
+    Ok(Some(merge_base))
+}
+
+fn short(oid: Oid) -> String {
+    oid.to_string()[..12].to_string()
+}
+
+/// The configuration: `--config`, else `.fluxgate.yaml` at the base, so a
+/// change cannot relax its own check. CLI rule levels override both.
+fn load_config(
+    repo: &Repo,
+    args: &CheckArgs,
+    base: Option<Oid>,
+    head: Oid,
+    notices: &mut Vec<String>,
+) -> Result<Config, AppError> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|source| AppError::ConfigUnreadable {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            Config::parse(&path.display().to_string(), text)?
+        }
+        None => {
+            let at = base.unwrap_or(head);
+            let read = |commit| -> Result<Option<Vec<u8>>, GitError> {
+                Ok(
+                    match repo.read_path(commit, config::FILE_NAME, MAX_FILE_BYTES)? {
+                        Some(crate::git::Blob::Bytes(bytes)) => Some(bytes),
+                        _ => None,
+                    },
+                )
+            };
+            let base_bytes = read(at)?;
+            if base.is_some() && read(head)? != base_bytes {
+                notices.push(format!(
+                    "this change edits {}: the base revision's version applies (a change cannot relax its own check)",
+                    config::FILE_NAME
+                ));
+            }
+            match base_bytes {
+                Some(bytes) => Config::parse(
+                    config::FILE_NAME,
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                )?,
+                None => Config::default(),
+            }
+        }
+    };
+    for given in &args.rule_levels {
+        let invalid = |problem: String| AppError::RuleLevel {
+            given: given.clone(),
+            problem,
+        };
+        let (id, level) = given
+            .split_once('=')
+            .ok_or_else(|| invalid("expected ID=LEVEL".into()))?;
+        if rules::find(id).is_none() {
+            return Err(invalid(format!("unknown rule `{id}`")));
+        }
+        let level = level.parse::<Level>().map_err(invalid)?;
+        config.levels.insert(id.to_string(), level);
+    }
+    Ok(config)
+}
+
+/// Findings about a head file's syntax.
+fn parse_findings(file: &load::LoadedFile) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if let Some((span, message)) = &file.unreadable {
+        findings.push(yaml_invalid::finding(&file.source, *span, message));
+    }
+    if let Some(error) = &file.parsed.error {
+        findings.push(yaml_invalid::finding(
+            &file.source,
+            error.span,
+            &error.message,
+        ));
+    }
+    for duplicate in &file.parsed.duplicate_keys {
+        findings.push(yaml_duplicate_key::finding(&file.source, duplicate));
+    }
+    findings
+}
+
+/// Applies configured levels: the one place a finding's severity changes.
+fn apply_levels(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter_map(|mut finding| match config.level(finding.rule.id) {
+            Some(Level::Off) => None,
+            Some(Level::Severity(severity)) => {
+                finding.severity = severity;
+                Some(finding)
+            }
+            None => Some(finding),
+        })
+        .collect()
+}

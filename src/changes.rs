@@ -1,0 +1,89 @@
+//! Pairs each head document with the same object at the base (by API group,
+//! kind, namespace and name, so a renamed or moved file is not "added"), and
+//! lists every image reference with how the change touched it.
+
+use crate::extract::{self, Change, DocumentImages};
+use crate::k8s::{ImageSite, ObjectId};
+use crate::load::LoadedFile;
+use crate::source::SourceText;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One image reference in the head tree and how the change touched it.
+pub struct ImageUse {
+    pub source: Arc<SourceText>,
+    pub kind: String,
+    pub name: String,
+    pub site: ImageSite,
+    pub change: Change,
+}
+
+type SiteMap = HashMap<String, Result<String, String>>;
+
+/// The base side, indexed for matching.
+#[derive(Default)]
+pub struct BaseIndex {
+    by_object: HashMap<ObjectId, SiteMap>,
+    /// Documents without an identity (kustomization.yaml), by path and index.
+    by_position: HashMap<(String, usize), SiteMap>,
+}
+
+impl BaseIndex {
+    pub fn add(&mut self, file: &LoadedFile, head_path: Option<&str>) {
+        for doc in &file.parsed.documents {
+            if extract::is_sops_encrypted(&doc.root) {
+                continue;
+            }
+            let images = extract::document_images(&file.source.path, &doc.root);
+            let sites = extract::keyed(&images.sites);
+            match ObjectId::of(&doc.root) {
+                Some(id) => {
+                    self.by_object.insert(id, sites);
+                }
+                None => {
+                    // Index under the head path so a renamed kustomization.yaml still matches.
+                    let path = head_path.unwrap_or(&file.source.path).to_string();
+                    self.by_position.insert((path, doc.index), sites);
+                }
+            }
+        }
+    }
+
+    fn lookup(&self, path: &str, index: usize, id: Option<&ObjectId>) -> Option<&SiteMap> {
+        match id {
+            Some(id) => self.by_object.get(id),
+            None => self.by_position.get(&(path.to_string(), index)),
+        }
+    }
+}
+
+/// Every image reference of a head file with its change; with `all`, the
+/// unchanged ones too. `base` is `None` for a file the change did not touch.
+pub fn image_uses(head: &LoadedFile, base: Option<&BaseIndex>, all: bool) -> Vec<ImageUse> {
+    let mut uses = Vec::new();
+    for doc in &head.parsed.documents {
+        if extract::is_sops_encrypted(&doc.root) {
+            continue;
+        }
+        let DocumentImages { kind, name, sites } =
+            extract::document_images(&head.source.path, &doc.root);
+        let id = ObjectId::of(&doc.root);
+        let before = base.map(|b| b.lookup(&head.source.path, doc.index, id.as_ref()));
+        for site in sites {
+            let change = match before {
+                Some(before) => extract::change_of(&site, before),
+                None => Change::Unchanged,
+            };
+            if all || change != Change::Unchanged {
+                uses.push(ImageUse {
+                    source: head.source.clone(),
+                    kind: kind.clone(),
+                    name: name.clone(),
+                    site,
+                    change,
+                });
+            }
+        }
+    }
+    uses
+}

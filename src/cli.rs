@@ -1,0 +1,63 @@
+//! The command line (clap derive).
+
+use crate::report::Format;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fluxgate",
+    version,
+    about = "Guards GitOps repositories before merge: changed image references, registry existence, rollback safety"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check what a change (base..head) does to the repository.
+    Check(CheckArgs),
+    /// List every rule with its id, default level and summary.
+    Rules,
+    /// Explain a rule: what it checks, why it matters, how to fix it.
+    Explain {
+        /// The rule id, e.g. `image-reference-invalid`.
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The repository (any directory inside it; bare clones work).
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// The revision the change is merged into [default: origin/HEAD, else origin/main, origin/master, main, master].
+    #[arg(long)]
+    pub base: Option<String>,
+    /// The revision under review.
+    #[arg(long, default_value = "HEAD")]
+    pub head: String,
+    /// Report every image reference in the head tree, not only changed ones.
+    #[arg(long)]
+    pub all: bool,
+    /// Do not contact registries: image references get status `skipped`.
+    #[arg(long)]
+    pub offline: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Configuration file [default: .fluxgate.yaml at the base revision].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Override a rule's level: `--rule-level image-unresolved=off`.
+    #[arg(long = "rule-level", value_name = "ID=LEVEL")]
+    pub rule_levels: Vec<String>,
+    /// Say more: files passed over and why.
+    #[arg(short, long)]
+    pub verbose: bool,
+}

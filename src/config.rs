@@ -1,0 +1,181 @@
+//! `.fluxgate.yaml`: read once, validated into a typed value; every error
+//! points into the file. Read from the base revision by default, so a pull
+//! request cannot switch off its own check.
+
+use crate::finding::Severity;
+use crate::rules;
+use crate::source::{Side, SourceText, Span};
+use crate::yaml::{self, Limits, Node};
+use miette::{NamedSource, SourceSpan};
+use std::collections::BTreeMap;
+
+/// The name fluxgate looks for at the repository root.
+pub const FILE_NAME: &str = ".fluxgate.yaml";
+
+/// A rule's level: a severity, or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Severity(Severity),
+    Off,
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "error" => Ok(Level::Severity(Severity::Error)),
+            "warning" => Ok(Level::Severity(Severity::Warning)),
+            "note" => Ok(Level::Severity(Severity::Note)),
+            "off" => Ok(Level::Off),
+            other => Err(format!(
+                "unknown level `{other}` (expected error, warning, note or off)"
+            )),
+        }
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Config {
+    /// Per-rule levels, by rule id.
+    pub levels: BTreeMap<String, Level>,
+}
+
+/// A configuration error, shown with the offending part of the file.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("invalid configuration in {path}: {message}")]
+#[diagnostic(code(fluxgate::config::invalid), help("{help}"))]
+pub struct ConfigError {
+    pub path: String,
+    pub message: String,
+    pub help: String,
+    #[source_code]
+    pub source_code: NamedSource<String>,
+    #[label("here")]
+    pub span: SourceSpan,
+}
+
+const TOP_LEVEL_KEYS: &[&str] = &["rules"];
+const RULE_KEYS: &[&str] = &["level"];
+
+impl Config {
+    /// Parses and validates configuration text read from `path`.
+    pub fn parse(path: &str, text: String) -> Result<Config, Box<ConfigError>> {
+        let source = SourceText::new(path, Side::Base, text);
+        let parsed = yaml::parse(source.text(), &Limits::default());
+        let fail = |span: Span, message: String, help: &str| {
+            Box::new(ConfigError {
+                path: path.to_string(),
+                message,
+                help: help.to_string(),
+                source_code: NamedSource::new(path, source.text().to_string()),
+                span: (span.start, span.len()).into(),
+            })
+        };
+        if let Some(error) = parsed.error {
+            return Err(fail(error.span, error.message, "fix the YAML syntax"));
+        }
+        let mut config = Config::default();
+        let Some(root) = parsed
+            .documents
+            .iter()
+            .map(|d| &d.root)
+            .find(|r| !r.is_null())
+        else {
+            return Ok(config);
+        };
+        let top = expect_mapping(root, "the configuration")
+            .map_err(|(s, m)| fail(s, m, "write a mapping of settings"))?;
+        for (key, value) in top {
+            let name = key.scalar_text().unwrap_or_default();
+            match name {
+                "rules" => {
+                    config.levels = rule_levels(value)
+                        .map_err(|(s, m)| fail(s, m, "write `rules: { <rule-id>: { level: error|warning|note|off } }`; `fluxgate rules` lists the ids"))?;
+                }
+                other => {
+                    return Err(fail(
+                        key.span,
+                        format!("unknown key `{other}`"),
+                        &format!("supported keys: {}", TOP_LEVEL_KEYS.join(", ")),
+                    ))
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    /// The level configured for a rule, if any.
+    pub fn level(&self, rule_id: &str) -> Option<Level> {
+        self.levels.get(rule_id).copied()
+    }
+}
+
+type Invalid = (Span, String);
+
+fn expect_mapping<'n>(node: &'n Node, what: &str) -> Result<&'n [(Node, Node)], Invalid> {
+    node.as_mapping().ok_or_else(|| {
+        (
+            node.span,
+            format!("{what} must be a mapping, found {}", node.type_name()),
+        )
+    })
+}
+
+fn rule_levels(node: &Node) -> Result<BTreeMap<String, Level>, Invalid> {
+    let mut levels = BTreeMap::new();
+    for (key, value) in expect_mapping(node, "`rules`")? {
+        let id = key.scalar_text().unwrap_or_default();
+        if rules::find(id).is_none() {
+            return Err((key.span, format!("unknown rule `{id}`")));
+        }
+        for (setting, level) in expect_mapping(value, &format!("`rules.{id}`"))? {
+            let setting_name = setting.scalar_text().unwrap_or_default();
+            if !RULE_KEYS.contains(&setting_name) {
+                return Err((
+                    setting.span,
+                    format!(
+                        "unknown key `{setting_name}` for a rule (supported: {})",
+                        RULE_KEYS.join(", ")
+                    ),
+                ));
+            }
+            let text = level.scalar_text().unwrap_or_default();
+            let parsed = text.parse::<Level>().map_err(|m| (level.span, m))?;
+            levels.insert(id.to_string(), parsed);
+        }
+    }
+    Ok(levels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_are_read_and_errors_point_into_the_file() {
+        let config = Config::parse(
+            FILE_NAME,
+            "rules:\n  image-unresolved:\n    level: off\n".into(),
+        )
+        .unwrap();
+        assert_eq!(config.level("image-unresolved"), Some(Level::Off));
+
+        let text = "rules:\n  no-such-rule:\n    level: off\n";
+        let err = Config::parse(FILE_NAME, text.into()).unwrap_err();
+        assert!(err.message.contains("no-such-rule"));
+        assert_eq!(err.span.offset(), text.find("no-such-rule").unwrap());
+
+        let text = "rules:\n  yaml-invalid:\n    level: loud\n";
+        let err = Config::parse(FILE_NAME, text.into()).unwrap_err();
+        assert_eq!(err.span.offset(), text.find("loud").unwrap());
+
+        let err = Config::parse(FILE_NAME, "registries: []\n".into()).unwrap_err();
+        assert!(err.message.contains("unknown key `registries`"));
+
+        assert_eq!(
+            Config::parse(FILE_NAME, "# nothing\n".into()).unwrap(),
+            Config::default()
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! Extraction: which image references a document writes, and which of them
+//! a change adds or modifies compared with the same document at the base.
+
+use crate::k8s::{flux, kustomize, workloads, ImageSite, ObjectId};
+use crate::yaml::Node;
+use std::collections::HashMap;
+
+/// The image references of one document.
+#[derive(Debug, Clone)]
+pub struct DocumentImages {
+    pub kind: String,
+    pub name: String,
+    pub sites: Vec<ImageSite>,
+}
+
+/// Whether a document is SOPS-encrypted: its values are ciphertext.
+pub fn is_sops_encrypted(root: &Node) -> bool {
+    root.get("sops").is_some_and(|s| s.as_mapping().is_some())
+}
+
+/// The image references in a document of the file at `path`.
+pub fn document_images(path: &str, root: &Node) -> DocumentImages {
+    let id = ObjectId::of(root);
+    if kustomize::is_kustomization_file(path) && kustomize::is_kustomize_config(root) {
+        let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        return DocumentImages {
+            kind: "Kustomization".into(),
+            name: id
+                .as_ref()
+                .map_or_else(|| dir.to_string(), |id| id.display_name()),
+            sites: root
+                .get("images")
+                .map(|images| kustomize::image_sites(images, "images"))
+                .unwrap_or_default(),
+        };
+    }
+    let Some(id) = id else {
+        return DocumentImages {
+            kind: String::new(),
+            name: String::new(),
+            sites: Vec::new(),
+        };
+    };
+    let sites = if flux::is_helm_release(&id) {
+        flux::values_image_sites(root)
+    } else if flux::is_flux_kustomization(&id) {
+        root.get_path(&["spec", "images"])
+            .map(|images| kustomize::image_sites(images, "spec.images"))
+            .unwrap_or_default()
+    } else {
+        workloads::image_sites(root, &id).unwrap_or_default()
+    };
+    DocumentImages {
+        kind: id.kind.clone(),
+        name: id.display_name(),
+        sites,
+    }
+}
+
+/// How a reference relates to the base side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    Added,
+    Modified,
+    Unchanged,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::Modified => "modified",
+            Change::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// Compares a head site with the sites of the same document at the base
+/// (`None` when the document is new).
+pub fn change_of(
+    site: &ImageSite,
+    base: Option<&HashMap<String, Result<String, String>>>,
+) -> Change {
+    match base.and_then(|sites| sites.get(&site.key)) {
+        None => Change::Added,
+        Some(before) if *before == site.reference => Change::Unchanged,
+        Some(_) => Change::Modified,
+    }
+}
+
+/// The base side's sites keyed for [`change_of`].
+pub fn keyed(sites: &[ImageSite]) -> HashMap<String, Result<String, String>> {
+    sites
+        .iter()
+        .map(|s| (s.key.clone(), s.reference.clone()))
+        .collect()
+}

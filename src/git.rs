@@ -1,0 +1,270 @@
+//! Git access with git2: resolve revisions, find the merge-base, diff two
+//! trees (renames detected) and read blobs from the object database. No work
+//! tree is checked out or read, so a bare clone works as well as any.
+
+use git2::{
+    Delta, DiffFindOptions, DiffOptions, ErrorCode, ObjectType, Oid, Repository, TreeWalkMode,
+    TreeWalkResult,
+};
+use std::collections::HashMap;
+use std::path::Path;
+
+const SHALLOW_HELP: &str = "this clone is shallow and lacks that commit: fetch the full history \
+(GitHub Actions: `actions/checkout` with `fetch-depth: 0`; GitLab CI: `GIT_DEPTH: 0`; locally: `git fetch --unshallow`)";
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum GitError {
+    #[error("{path} is not in a git repository")]
+    #[diagnostic(
+        code(fluxgate::git::not_a_repository),
+        help("run fluxgate inside a clone, or point `--repo` at one")
+    )]
+    NotARepository {
+        path: String,
+        #[source]
+        source: git2::Error,
+    },
+
+    #[error("revision `{rev}` is not in this repository")]
+    #[diagnostic(code(fluxgate::git::unknown_revision), help("{help}"))]
+    UnknownRevision { rev: String, help: String },
+
+    #[error("no base revision given and none found (tried {tried})")]
+    #[diagnostic(
+        code(fluxgate::git::no_default_base),
+        help("pass `--base <rev>`, or fetch the remote default branch (`git fetch origin`)")
+    )]
+    NoDefaultBase { tried: String },
+
+    #[error("`{base}` and `{head}` have no common ancestor in this clone")]
+    #[diagnostic(code(fluxgate::git::no_merge_base), help("{help}"))]
+    NoMergeBase {
+        base: String,
+        head: String,
+        help: String,
+    },
+
+    #[error("git: {0}")]
+    #[diagnostic(code(fluxgate::git::error))]
+    Git(#[from] git2::Error),
+}
+
+/// A changed file: its blob at either side (`None` where it does not exist).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    pub base: Option<BlobRef>,
+    pub head: Option<BlobRef>,
+}
+
+/// A regular file at one side: its path and blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobRef {
+    pub path: String,
+    pub id: Oid,
+}
+
+/// What reading a file gave.
+#[derive(Debug)]
+pub enum Blob {
+    Bytes(Vec<u8>),
+    TooLarge(usize),
+}
+
+pub struct Repo {
+    inner: Repository,
+    chart_dirs: std::cell::RefCell<HashMap<(Oid, String), bool>>,
+}
+
+/// Whether a path is a YAML file fluxgate reads.
+pub fn is_yaml(path: &str) -> bool {
+    path.ends_with(".yaml") || path.ends_with(".yml")
+}
+
+impl Repo {
+    pub fn open(dir: &Path) -> Result<Repo, GitError> {
+        let inner = Repository::discover(dir).map_err(|source| GitError::NotARepository {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        Ok(Repo {
+            inner,
+            chart_dirs: Default::default(),
+        })
+    }
+
+    fn missing_help(&self) -> String {
+        if self.inner.is_shallow() {
+            SHALLOW_HELP.to_string()
+        } else {
+            "check the name, or fetch it first (`git fetch origin <branch>`)".to_string()
+        }
+    }
+
+    /// The commit a revision names.
+    pub fn resolve(&self, rev: &str) -> Result<Oid, GitError> {
+        self.inner
+            .revparse_single(rev)
+            .and_then(|object| object.peel_to_commit())
+            .map(|commit| commit.id())
+            .map_err(|_| GitError::UnknownRevision {
+                rev: rev.to_string(),
+                help: self.missing_help(),
+            })
+    }
+
+    /// The remote default branch, else a local main/master: what a PR targets.
+    pub fn default_base(&self) -> Result<(String, Oid), GitError> {
+        const CANDIDATES: [&str; 5] = [
+            "origin/HEAD",
+            "origin/main",
+            "origin/master",
+            "main",
+            "master",
+        ];
+        CANDIDATES
+            .iter()
+            .find_map(|name| self.resolve(name).ok().map(|oid| (name.to_string(), oid)))
+            .ok_or_else(|| GitError::NoDefaultBase {
+                tried: CANDIDATES.join(", "),
+            })
+    }
+
+    pub fn merge_base(&self, base: Oid, head: Oid) -> Result<Oid, GitError> {
+        self.inner
+            .merge_base(base, head)
+            .map_err(|e| match e.code() {
+                ErrorCode::NotFound => GitError::NoMergeBase {
+                    base: base.to_string(),
+                    head: head.to_string(),
+                    help: if self.inner.is_shallow() {
+                        SHALLOW_HELP.to_string()
+                    } else {
+                        "pass a `--base` that shares history with the head".to_string()
+                    },
+                },
+                _ => GitError::Git(e),
+            })
+    }
+
+    /// YAML files that differ between two commits, tree to tree, with renames.
+    pub fn changed_yaml_files(&self, from: Oid, to: Oid) -> Result<Vec<FileChange>, GitError> {
+        let old = self.inner.find_commit(from)?.tree()?;
+        let new = self.inner.find_commit(to)?.tree()?;
+        let mut options = DiffOptions::new();
+        options.include_typechange(true);
+        let mut diff = self
+            .inner
+            .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut options))?;
+        diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
+        let mut changes = Vec::new();
+        for delta in diff.deltas() {
+            let side = |file: git2::DiffFile<'_>, exists: bool| -> Option<BlobRef> {
+                let path = String::from_utf8_lossy(file.path_bytes()?).into_owned();
+                let regular = matches!(
+                    file.mode(),
+                    git2::FileMode::Blob | git2::FileMode::BlobExecutable
+                );
+                (exists && regular && is_yaml(&path)).then_some(BlobRef {
+                    path,
+                    id: file.id(),
+                })
+            };
+            let status = delta.status();
+            let base = side(
+                delta.old_file(),
+                !matches!(status, Delta::Added | Delta::Untracked),
+            );
+            let head = side(delta.new_file(), !matches!(status, Delta::Deleted));
+            if base.is_some() || head.is_some() {
+                changes.push(FileChange { base, head });
+            }
+        }
+        Ok(changes)
+    }
+
+    /// Every YAML file of a commit (for `--all`).
+    pub fn yaml_files(&self, commit: Oid) -> Result<Vec<BlobRef>, GitError> {
+        let tree = self.inner.find_commit(commit)?.tree()?;
+        let mut files = Vec::new();
+        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+            let regular = matches!(entry.filemode(), 0o100644 | 0o100755);
+            if entry.kind() == Some(ObjectType::Blob) && regular {
+                let path = format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes()));
+                if is_yaml(&path) {
+                    files.push(BlobRef {
+                        path,
+                        id: entry.id(),
+                    });
+                }
+            }
+            TreeWalkResult::Ok
+        })?;
+        Ok(files)
+    }
+
+    /// A blob's bytes, unless it is larger than `limit` (checked from the
+    /// object header, before the blob is loaded).
+    pub fn read_blob(&self, id: Oid, limit: usize) -> Result<Blob, GitError> {
+        let (size, _) = self.inner.odb()?.read_header(id)?;
+        if size > limit {
+            return Ok(Blob::TooLarge(size));
+        }
+        Ok(Blob::Bytes(self.inner.find_blob(id)?.content().to_vec()))
+    }
+
+    /// The bytes of the file at `path` in `commit`, if it is a regular file.
+    pub fn read_path(
+        &self,
+        commit: Oid,
+        path: &str,
+        limit: usize,
+    ) -> Result<Option<Blob>, GitError> {
+        let tree = self.inner.find_commit(commit)?.tree()?;
+        match tree.get_path(Path::new(path)) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Blob) => {
+                self.read_blob(entry.id(), limit).map(Some)
+            }
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether a file sits inside a Helm chart (an ancestor directory holds
+    /// `Chart.yaml`): such files are templates, not manifests.
+    pub fn in_helm_chart(&self, commit: Oid, path: &str) -> Result<bool, GitError> {
+        let tree = self.inner.find_commit(commit)?.tree()?;
+        let mut dir = path;
+        while let Some((parent, _)) = dir.rsplit_once('/') {
+            dir = parent;
+            if self.dir_has_chart(commit, &tree, dir)? {
+                return Ok(true);
+            }
+        }
+        self.dir_has_chart(commit, &tree, "")
+    }
+
+    fn dir_has_chart(
+        &self,
+        commit: Oid,
+        tree: &git2::Tree<'_>,
+        dir: &str,
+    ) -> Result<bool, GitError> {
+        let key = (commit, dir.to_string());
+        if let Some(&known) = self.chart_dirs.borrow().get(&key) {
+            return Ok(known);
+        }
+        let chart = if dir.is_empty() {
+            "Chart.yaml".to_string()
+        } else {
+            format!("{dir}/Chart.yaml")
+        };
+        let found = match tree.get_path(Path::new(&chart)) {
+            Ok(_) => true,
+            Err(e) if e.code() == ErrorCode::NotFound => false,
+            Err(e) => return Err(e.into()),
+        };
+        self.chart_dirs.borrow_mut().insert(key, found);
+        Ok(found)
+    }
+}

@@ -1,0 +1,121 @@
+//! Flux objects: HelmRelease `spec.values` images and Kustomization
+//! `spec.images`.
+
+use super::{part, Assembler, ImageSite, ObjectId};
+use crate::yaml::{Node, Value};
+
+/// Whether an object is a Flux HelmRelease (v2 API or the legacy v1 one).
+pub fn is_helm_release(id: &ObjectId) -> bool {
+    id.kind == "HelmRelease"
+        && matches!(
+            id.group.as_str(),
+            "helm.toolkit.fluxcd.io" | "helm.fluxcd.io"
+        )
+}
+
+/// Whether an object is a Flux Kustomization (not a kustomize config).
+pub fn is_flux_kustomization(id: &ObjectId) -> bool {
+    id.kind == "Kustomization" && id.group == "kustomize.toolkit.fluxcd.io"
+}
+
+/// Image references in a HelmRelease's `spec.values`, wherever they sit.
+pub fn values_image_sites(root: &Node) -> Vec<ImageSite> {
+    let mut sites = Vec::new();
+    if let Some(values) = root.get_path(&["spec", "values"]) {
+        walk(values, "spec.values", &mut sites);
+    }
+    // An alias can repeat a site at the same span; report each place once.
+    sites.dedup_by(|a, b| a.span == b.span && a.reference == b.reference);
+    sites
+}
+
+fn walk(node: &Node, path: &str, sites: &mut Vec<ImageSite>) {
+    match &node.value {
+        Value::Mapping(entries) => {
+            for (key, value) in entries {
+                let Some(key) = key.scalar_text() else {
+                    continue;
+                };
+                let field = format!("{path}.{key}");
+                if let Some(site) = image_at(key, value, &field) {
+                    sites.push(site);
+                } else {
+                    walk(value, &field, sites);
+                }
+            }
+        }
+        Value::Sequence(items) => {
+            for (index, item) in items.iter().enumerate() {
+                walk(item, &format!("{path}[{index}]"), sites);
+            }
+        }
+        Value::Scalar(_) => {}
+    }
+}
+
+/// A string under `image`, or an image map under a key ending in `image`.
+fn image_at(key: &str, value: &Node, field: &str) -> Option<ImageSite> {
+    if key == "image" {
+        if let Some(text) = value.as_str().filter(|t| !t.is_empty()) {
+            return Some(ImageSite {
+                reference: Ok(text.to_string()),
+                incomplete: None,
+                span: value.span,
+                related: Vec::new(),
+                parts: vec![(0..text.len(), value.span)],
+                field: field.to_string(),
+                key: field.to_string(),
+            });
+        }
+    }
+    value.as_mapping()?;
+    let named_image = key.to_ascii_lowercase().ends_with("image");
+    // Under any other key, `repository` with a `tag` or `digest` beside it is
+    // still an image (podinfo's `redis:`); a lone `repository` is not.
+    let shaped_like_image = value.get("repository").is_some()
+        && (part(value, "tag").is_some() || part(value, "digest").is_some());
+    if !named_image && !shaped_like_image {
+        return None;
+    }
+    image_map_site(value, field)
+}
+
+/// `{registry, repository, tag, digest}`: the common chart shape
+/// (ingress-nginx names the repository `image`). A map without a repository
+/// (a global `registry` override) is not an image.
+fn image_map_site(map: &Node, field: &str) -> Option<ImageSite> {
+    let (repository, repository_node) = part(map, "repository").or_else(|| part(map, "image"))?;
+    let registry = part(map, "registry");
+    let tag = part(map, "tag");
+    let digest = part(map, "digest");
+    let mut reference = Assembler::default();
+    if let Some((registry, node)) = registry {
+        reference.push("", registry.trim_end_matches('/'), node);
+        reference.push("/", repository, repository_node);
+    } else {
+        reference.push("", repository, repository_node);
+    }
+    if let Some((tag, node)) = tag {
+        reference.push(":", tag, node);
+    }
+    // A tag that already pins a digest (`1.2@sha256:..`) is kept as written.
+    if let Some((digest, node)) = digest.filter(|_| !tag.is_some_and(|(t, _)| t.contains('@'))) {
+        reference.push("@", digest, node);
+    }
+    let incomplete = (tag.is_none() && digest.is_none())
+        .then(|| "no tag or digest: the chart supplies the tag (often its appVersion)".to_string());
+    let primary = tag.or(digest).map_or(repository_node, |(_, node)| node);
+    let mut related = Vec::new();
+    if !std::ptr::eq(primary, repository_node) {
+        related.push((repository_node.span, "repository set here".to_string()));
+    }
+    Some(ImageSite {
+        reference: Ok(reference.text),
+        incomplete,
+        span: primary.span,
+        related,
+        parts: reference.parts,
+        field: field.to_string(),
+        key: field.to_string(),
+    })
+}

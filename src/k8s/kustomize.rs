@@ -1,0 +1,76 @@
+//! kustomize `images:` entries, in `kustomization.yaml` files and in Flux
+//! Kustomization `spec.images` (the same shape).
+
+use super::{part, Assembler, ImageSite};
+use crate::yaml::Node;
+
+/// Whether a file is a kustomize config, by name as kustomize finds it.
+pub fn is_kustomization_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    matches!(
+        name,
+        "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+    )
+}
+
+/// Whether a document in a kustomization file is a kustomize config (its
+/// apiVersion is `kustomize.config.k8s.io/*`, or it has none).
+pub fn is_kustomize_config(root: &Node) -> bool {
+    match root.get("apiVersion").and_then(Node::scalar_text) {
+        None => root.as_mapping().is_some(),
+        Some(v) => v.starts_with("kustomize.config.k8s.io/"),
+    }
+}
+
+/// The effective reference of each entry of an `images:` list at `prefix`.
+pub fn image_sites(images: &Node, prefix: &str) -> Vec<ImageSite> {
+    let Some(entries) = images.as_sequence() else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .enumerate()
+        .filter_map(|(index, entry)| entry_site(entry, &format!("{prefix}[{index}]")))
+        .collect()
+}
+
+fn entry_site(entry: &Node, field: &str) -> Option<ImageSite> {
+    let name = part(entry, "name");
+    let new_name = part(entry, "newName");
+    let new_tag = part(entry, "newTag");
+    let digest = part(entry, "digest");
+    if new_name.is_none() && new_tag.is_none() && digest.is_none() {
+        // An entry that only names an image changes nothing.
+        return None;
+    }
+    let (repository, repository_node) = new_name.or(name)?;
+    let mut reference = Assembler::default();
+    reference.push("", repository, repository_node);
+    if let Some((tag, node)) = new_tag {
+        reference.push(":", tag, node);
+    }
+    if let Some((digest, node)) = digest {
+        reference.push("@", digest, node);
+    }
+    let incomplete = (new_tag.is_none() && digest.is_none()).then(|| {
+        "the entry sets only `newName`; the tag comes from the resources it rewrites".to_string()
+    });
+    let primary = digest.or(new_tag).map_or(repository_node, |(_, node)| node);
+    let mut related = Vec::new();
+    if !std::ptr::eq(primary, repository_node) {
+        related.push((repository_node.span, "image name set here".to_string()));
+    }
+    let key = match name {
+        Some((name, _)) => format!("images[name={name}]"),
+        None => field.to_string(),
+    };
+    Some(ImageSite {
+        reference: Ok(reference.text),
+        incomplete,
+        span: primary.span,
+        related,
+        parts: reference.parts,
+        field: field.to_string(),
+        key,
+    })
+}

@@ -1,0 +1,22 @@
+//! fluxgate: a pre-merge guard for GitOps repositories.
+//!
+//! The pipeline is the layout: git -> load (yaml) -> extract (k8s) ->
+//! images -> rules -> report. `app` runs the stages in order.
+
+#[macro_use]
+pub mod rules;
+
+pub mod app;
+pub mod changes;
+pub mod cli;
+pub mod config;
+pub mod extract;
+pub mod finding;
+pub mod git;
+pub mod image;
+pub mod images;
+pub mod k8s;
+pub mod load;
+pub mod report;
+pub mod source;
+pub mod yaml;

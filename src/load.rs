@@ -1,0 +1,86 @@
+//! Loading one file at one side of the change: blob -> UTF-8 text -> parsed
+//! YAML, with every way that can fail kept as data (one diagnostic per
+//! broken file, never an abort).
+
+use crate::git::{Blob, BlobRef, GitError, Repo};
+use crate::source::{Side, SourceText, Span};
+use crate::yaml::{self, Limits, ParsedYaml};
+use git2::Oid;
+use std::sync::Arc;
+
+/// Files larger than this are not parsed (a diagnostic says so).
+pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+
+/// A file read and parsed at one side.
+pub struct LoadedFile {
+    pub source: Arc<SourceText>,
+    pub parsed: ParsedYaml,
+    /// Why the file could not be read as YAML at all, if so.
+    pub unreadable: Option<(Span, String)>,
+}
+
+/// Why a file was passed over without being parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// Inside a Helm chart directory: a template, not a manifest.
+    HelmChart,
+}
+
+/// Reads and parses a blob.
+pub fn load(
+    repo: &Repo,
+    side: Side,
+    blob: &BlobRef,
+    limits: &Limits,
+) -> Result<LoadedFile, GitError> {
+    let bytes = match repo.read_blob(blob.id, MAX_FILE_BYTES)? {
+        Blob::Bytes(bytes) => bytes,
+        Blob::TooLarge(size) => {
+            let message = format!(
+                "the file is {size} bytes, over the {} MiB limit fluxgate parses",
+                MAX_FILE_BYTES / (1024 * 1024)
+            );
+            return Ok(unreadable(
+                side,
+                &blob.path,
+                String::new(),
+                Span::default(),
+                message,
+            ));
+        }
+    };
+    Ok(parse_bytes(side, &blob.path, bytes, limits))
+}
+
+/// Decodes and parses file content.
+pub fn parse_bytes(side: Side, path: &str, bytes: Vec<u8>, limits: &Limits) -> LoadedFile {
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            let parsed = yaml::parse(&text, limits);
+            LoadedFile {
+                source: SourceText::new(path, side, text),
+                parsed,
+                unreadable: None,
+            }
+        }
+        Err(err) => {
+            let at = err.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
+            let message = format!("the file is not UTF-8 text (invalid byte at offset {at}); is it binary or in another encoding?");
+            unreadable(side, path, text, Span::new(at, at + 1), message)
+        }
+    }
+}
+
+fn unreadable(side: Side, path: &str, text: String, span: Span, message: String) -> LoadedFile {
+    LoadedFile {
+        source: SourceText::new(path, side, text),
+        parsed: ParsedYaml::default(),
+        unreadable: Some((span, message)),
+    }
+}
+
+/// Whether a file is to be passed over, and why.
+pub fn skip_reason(repo: &Repo, commit: Oid, path: &str) -> Result<Option<Skip>, GitError> {
+    Ok(repo.in_helm_chart(commit, path)?.then_some(Skip::HelmChart))
+}
