@@ -8,12 +8,17 @@ use crate::finding::Finding;
 use crate::git::{BlobRef, GitError, Repo};
 use crate::images;
 use crate::load::{self, Skip, MAX_FILE_BYTES};
+use crate::registry::auth::AuthSources;
+use crate::registry::endpoint::{Endpoints, RegistryRule};
+use crate::registry::{self, Checker};
 use crate::report::{Report, Sources};
 use crate::rules::{self, yaml_duplicate_key, yaml_invalid};
 use crate::source::Side;
+use crate::verify;
 use crate::yaml::Limits;
 use git2::Oid;
 use std::collections::HashSet;
+use std::time::Duration;
 
 /// Why a run could not be carried out (exit code 2).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -40,19 +45,29 @@ pub enum AppError {
     #[diagnostic(code(fluxgate::cli::rule_level), help("write `--rule-level <rule-id>=<error|warning|note|off>`; `fluxgate rules` lists the ids"))]
     RuleLevel { given: String, problem: String },
 
-    #[error("registry verification is not built yet")]
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Transport(#[from] crate::registry::transport::TransportError),
+
+    #[error("cannot read credentials: {0}")]
     #[diagnostic(
-        code(fluxgate::registry::unavailable),
-        help("run with `--offline` to check references without contacting registries (status `skipped`); see the README for what is supported")
+        code(fluxgate::registry::credentials),
+        help("fix or remove the file named above; `--offline` skips registry checks")
     )]
-    RegistryUnavailable,
+    Credentials(#[from] crate::registry::auth::AuthError),
+
+    #[error("cannot read `ca_file` {path}: {problem}")]
+    #[diagnostic(
+        code(fluxgate::config::ca_file),
+        help(
+            "`ca_file` is relative to the repository root (or to the `--config` file's directory)"
+        )
+    )]
+    CaFile { path: String, problem: String },
 }
 
 /// Runs `fluxgate check`.
 pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
-    if !args.offline {
-        return Err(AppError::RegistryUnavailable);
-    }
     let repo = Repo::open(&args.repo)?;
     let head = repo.resolve(&args.head)?;
     let mut report = Report {
@@ -114,6 +129,10 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         sources.insert(file.source);
     }
     report.sources = sources;
+    if !args.offline {
+        let checker = registry_checker(&repo, args, &config, base.unwrap_or(head))?;
+        findings.extend(verify::verify(&checker, &mut report.images));
+    }
     report.findings = apply_levels(findings, &config);
     report
         .findings
@@ -220,6 +239,72 @@ fn load_config(
         config.levels.insert(id.to_string(), level);
     }
     Ok(config)
+}
+
+/// The registry checker, from the configuration (CA files read here, so a
+/// bad one stops the run before any request) and the environment's credentials.
+fn registry_checker(
+    repo: &Repo,
+    args: &CheckArgs,
+    config: &Config,
+    config_commit: Oid,
+) -> Result<Checker, AppError> {
+    let mut rules = Vec::new();
+    for entry in &config.registries {
+        let ca_pem = match &entry.ca_file {
+            None => None,
+            Some(file) => Some(read_ca(repo, args, file, config_commit)?),
+        };
+        rules.push(RegistryRule {
+            prefix: entry.prefix.clone(),
+            location: entry.location.clone(),
+            insecure: entry.insecure,
+            ca_pem,
+            ca_file: entry.ca_file.clone(),
+        });
+    }
+    let mut platforms = config.platforms.clone();
+    platforms.extend(args.platform.iter().cloned());
+    platforms.sort();
+    platforms.dedup();
+    let options = registry::Options {
+        jobs: usize::from(args.jobs),
+        budget: Duration::from_secs(args.timeout),
+        platforms,
+    };
+    Ok(Checker::new(
+        Endpoints::new(rules),
+        AuthSources::from_env()?,
+        options,
+    )?)
+}
+
+/// A `ca_file`: beside `--config`, else in the tree the configuration came from.
+fn read_ca(
+    repo: &Repo,
+    args: &CheckArgs,
+    file: &str,
+    config_commit: Oid,
+) -> Result<Vec<u8>, AppError> {
+    let failed = |problem: String| AppError::CaFile {
+        path: file.to_string(),
+        problem,
+    };
+    match &args.config {
+        Some(config_path) => {
+            let dir = config_path.parent().unwrap_or(std::path::Path::new("."));
+            std::fs::read(dir.join(file)).map_err(|e| failed(e.to_string()))
+        }
+        None => {
+            match repo.read_path(config_commit, file.trim_start_matches("./"), MAX_FILE_BYTES)? {
+                Some(crate::git::Blob::Bytes(bytes)) => Ok(bytes),
+                Some(crate::git::Blob::TooLarge(size)) => {
+                    Err(failed(format!("{size} bytes is too large for a CA file")))
+                }
+                None => Err(failed("not in the repository at the base revision".into())),
+            }
+        }
+    }
 }
 
 /// Findings about a head file's syntax.

@@ -57,6 +57,17 @@ pub struct CheckArgs {
     /// Override a rule's level: `--rule-level image-unresolved=off`.
     #[arg(long = "rule-level", value_name = "ID=LEVEL")]
     pub rule_levels: Vec<String>,
+    /// Registry requests in flight at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+    /// Time budget of all registry checks together, in seconds; what is not
+    /// answered by then is `unverified: timeout`, never `exists`.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+    /// Platforms every changed image must provide: `linux/amd64,linux/arm64`
+    /// (adds to `platforms:` in the configuration).
+    #[arg(long, value_delimiter = ',', value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Vec<crate::registry::Platform>,
     /// Say more: files passed over and why.
     #[arg(short, long)]
     pub verbose: bool,

@@ -3,6 +3,7 @@
 //! request cannot switch off its own check.
 
 use crate::finding::Severity;
+use crate::registry::Platform;
 use crate::rules;
 use crate::source::{Side, SourceText, Span};
 use crate::yaml::{self, Limits, Node};
@@ -39,6 +40,20 @@ impl std::str::FromStr for Level {
 pub struct Config {
     /// Per-rule levels, by rule id.
     pub levels: BTreeMap<String, Level>,
+    /// Registry rewrites and trust settings, in file order.
+    pub registries: Vec<RegistryEntry>,
+    /// Platforms every changed image must provide (`os/arch[/variant]`).
+    pub platforms: Vec<Platform>,
+}
+
+/// One `registries:` entry as written; its `ca_file` is read by the caller,
+/// relative to where the configuration came from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegistryEntry {
+    pub prefix: String,
+    pub location: Option<String>,
+    pub insecure: bool,
+    pub ca_file: Option<String>,
 }
 
 /// A configuration error, shown with the offending part of the file.
@@ -55,7 +70,8 @@ pub struct ConfigError {
     pub span: SourceSpan,
 }
 
-const TOP_LEVEL_KEYS: &[&str] = &["rules"];
+const TOP_LEVEL_KEYS: &[&str] = &["rules", "registries", "platforms"];
+const REGISTRY_KEYS: &[&str] = &["prefix", "location", "insecure", "ca_file"];
 const RULE_KEYS: &[&str] = &["level"];
 
 impl Config {
@@ -92,6 +108,16 @@ impl Config {
                 "rules" => {
                     config.levels = rule_levels(value)
                         .map_err(|(s, m)| fail(s, m, "write `rules: { <rule-id>: { level: error|warning|note|off } }`; `fluxgate rules` lists the ids"))?;
+                }
+                "registries" => {
+                    config.registries = registries(value).map_err(|(s, m)| {
+                        fail(s, m, "write `registries: [{ prefix: <host[/path]>, location: <host[/path]>, insecure: false, ca_file: <pem> }]`")
+                    })?;
+                }
+                "platforms" => {
+                    config.platforms = platforms(value).map_err(|(s, m)| {
+                        fail(s, m, "write `platforms: [linux/amd64, linux/arm64]`")
+                    })?;
                 }
                 other => {
                     return Err(fail(
@@ -148,6 +174,86 @@ fn rule_levels(node: &Node) -> Result<BTreeMap<String, Level>, Invalid> {
     Ok(levels)
 }
 
+fn registries(node: &Node) -> Result<Vec<RegistryEntry>, Invalid> {
+    let items = node.as_sequence().ok_or_else(|| {
+        (
+            node.span,
+            format!("`registries` must be a list, found {}", node.type_name()),
+        )
+    })?;
+    items
+        .iter()
+        .map(|item| {
+            let mut entry = RegistryEntry::default();
+            for (key, value) in expect_mapping(item, "a `registries` entry")? {
+                let text = || {
+                    value
+                        .as_str()
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_string)
+                        .ok_or_else(|| {
+                            (
+                                value.span,
+                                format!("expected a non-empty string, found {}", value.type_name()),
+                            )
+                        })
+                };
+                match key.scalar_text().unwrap_or_default() {
+                    "prefix" => entry.prefix = text()?.trim_end_matches('/').to_string(),
+                    "location" => entry.location = Some(text()?.trim_end_matches('/').to_string()),
+                    "ca_file" => entry.ca_file = Some(text()?),
+                    "insecure" => {
+                        entry.insecure = match value.scalar_text() {
+                            Some("true") => true,
+                            Some("false") => false,
+                            _ => {
+                                return Err((
+                                    value.span,
+                                    "`insecure` must be true or false".to_string(),
+                                ))
+                            }
+                        }
+                    }
+                    other => {
+                        return Err((
+                            key.span,
+                            format!(
+                                "unknown key `{other}` for a registry (supported: {})",
+                                REGISTRY_KEYS.join(", ")
+                            ),
+                        ))
+                    }
+                }
+            }
+            if entry.prefix.is_empty() {
+                return Err((
+                    item.span,
+                    "a `registries` entry needs a `prefix`".to_string(),
+                ));
+            }
+            Ok(entry)
+        })
+        .collect()
+}
+
+fn platforms(node: &Node) -> Result<Vec<Platform>, Invalid> {
+    let items = node.as_sequence().ok_or_else(|| {
+        (
+            node.span,
+            format!("`platforms` must be a list, found {}", node.type_name()),
+        )
+    })?;
+    items
+        .iter()
+        .map(|item| {
+            item.scalar_text()
+                .unwrap_or_default()
+                .parse::<Platform>()
+                .map_err(|m| (item.span, m))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,12 +276,40 @@ mod tests {
         let err = Config::parse(FILE_NAME, text.into()).unwrap_err();
         assert_eq!(err.span.offset(), text.find("loud").unwrap());
 
-        let err = Config::parse(FILE_NAME, "registries: []\n".into()).unwrap_err();
-        assert!(err.message.contains("unknown key `registries`"));
+        let err = Config::parse(FILE_NAME, "mirrors: []\n".into()).unwrap_err();
+        assert!(err.message.contains("unknown key `mirrors`"));
 
         assert_eq!(
             Config::parse(FILE_NAME, "# nothing\n".into()).unwrap(),
             Config::default()
         );
+    }
+
+    #[test]
+    fn registries_and_platforms_are_validated() {
+        let text = "registries:\n  - prefix: docker.io\n    location: 127.0.0.1:5000/hub/\n    insecure: true\n    ca_file: ca.pem\nplatforms: [linux/amd64, linux/arm64/v8]\n";
+        let config = Config::parse(FILE_NAME, text.into()).unwrap();
+        assert_eq!(
+            config.registries,
+            vec![RegistryEntry {
+                prefix: "docker.io".into(),
+                location: Some("127.0.0.1:5000/hub".into()),
+                insecure: true,
+                ca_file: Some("ca.pem".into()),
+            }]
+        );
+        assert_eq!(config.platforms.len(), 2);
+
+        let text = "registries:\n  - prefix: docker.io\n    mirror: x\n";
+        let err = Config::parse(FILE_NAME, text.into()).unwrap_err();
+        assert_eq!(err.span.offset(), text.find("mirror").unwrap());
+        let text = "platforms: [linux]\n";
+        let err = Config::parse(FILE_NAME, text.into()).unwrap_err();
+        assert_eq!(err.span.offset(), text.find("linux").unwrap());
+        let text = "registries:\n  - prefix: docker.io\n    insecure: maybe\n";
+        let err = Config::parse(FILE_NAME, text.into()).unwrap_err();
+        assert_eq!(err.span.offset(), text.find("maybe").unwrap());
+        let err = Config::parse(FILE_NAME, "registries:\n  - insecure: true\n".into()).unwrap_err();
+        assert!(err.message.contains("prefix"));
     }
 }

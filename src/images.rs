@@ -83,6 +83,7 @@ pub fn record(image_use: ImageUse, offline: bool) -> (ImageRecord, Option<Findin
         }
         Ok(reference) => {
             record.canonical = Some(reference.canonical());
+            // Stays `skipped` only offline; the registry stage decides otherwise.
             record.status = ImageStatus::Skipped;
             if offline {
                 record.detail = Some("--offline".to_string());

@@ -17,6 +17,8 @@ pub mod image;
 pub mod images;
 pub mod k8s;
 pub mod load;
+pub mod registry;
 pub mod report;
 pub mod source;
+pub mod verify;
 pub mod yaml;

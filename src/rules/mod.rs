@@ -37,8 +37,12 @@ macro_rules! declare_rule {
     };
 }
 
+pub mod image_digest_mismatch;
+pub mod image_not_found;
+pub mod image_platform_missing;
 pub mod image_reference_invalid;
 pub mod image_unresolved;
+pub mod image_unverified;
 pub mod yaml_duplicate_key;
 pub mod yaml_invalid;
 
@@ -48,6 +52,10 @@ pub static ALL: &[&Rule] = &[
     &yaml_duplicate_key::YAML_DUPLICATE_KEY,
     &image_reference_invalid::IMAGE_REFERENCE_INVALID,
     &image_unresolved::IMAGE_UNRESOLVED,
+    &image_not_found::IMAGE_NOT_FOUND,
+    &image_unverified::IMAGE_UNVERIFIED,
+    &image_platform_missing::IMAGE_PLATFORM_MISSING,
+    &image_digest_mismatch::IMAGE_DIGEST_MISMATCH,
 ];
 
 /// The rule with this id.

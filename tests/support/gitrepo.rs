@@ -35,6 +35,12 @@ pub fn repo_from_fixture(name: &str) -> tempfile::TempDir {
         fixture.join("base").is_dir() || fixture.join("head").is_dir(),
         "fixture {name} has neither base/ nor head/"
     );
+    repo_from_dirs(name, &fixture.join("base"), &fixture.join("head"))
+}
+
+/// Build a real git repository like [`repo_from_fixture`] from any two directories (for trees
+/// a test generates); a missing directory is an empty tree.
+pub fn repo_from_dirs(name: &str, base_dir: &Path, head_dir: &Path) -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix(&format!("fluxgate-{name}-"))
         .tempdir()
@@ -43,9 +49,9 @@ pub fn repo_from_fixture(name: &str) -> tempfile::TempDir {
     opts.initial_head("main");
     let repo = Repository::init_opts(dir.path(), &opts).expect("git init");
 
-    let base_tree = tree_from_dir(&repo, &fixture.join("base"));
+    let base_tree = tree_from_dir(&repo, base_dir);
     let base = commit(&repo, "refs/heads/main", base_tree, None, BASE_TIME, "base");
-    let head_tree = tree_from_dir(&repo, &fixture.join("head"));
+    let head_tree = tree_from_dir(&repo, head_dir);
     commit(
         &repo,
         "refs/heads/feature",
