@@ -9,97 +9,26 @@ mod support;
 
 use registry::{OciLayout, TestRegistry};
 use std::path::Path;
-use support::gitrepo::{fluxgate, repo_from_dirs, repo_from_fixture};
+use support::gitrepo::{repo_from_dirs, repo_from_fixture};
+use support::isolated::{findings, image, Isolated};
 
-/// A fluxgate run with an isolated credential environment: no real
-/// `~/.docker`, no podman file, credential helpers only from `bin/`.
-struct Env {
-    dir: tempfile::TempDir,
+/// `.fluxgate.yaml` pointing `registry.test` at the test registry.
+fn config(env: &Isolated, registry: &TestRegistry) -> std::path::PathBuf {
+    let ca = registry.is_tls().then(|| registry.ca_pem_path());
+    env.config(&registry.host(), ca, "")
 }
 
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("docker")).unwrap();
-        std::fs::create_dir_all(dir.path().join("bin")).unwrap();
-        Env { dir }
-    }
-
-    fn path(&self, name: &str) -> std::path::PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// `.fluxgate.yaml` pointing `registry.test` at the test registry.
-    fn config(&self, registry: &TestRegistry, extra: &str) -> std::path::PathBuf {
-        let mut text = format!(
-            "registries:\n  - prefix: registry.test\n    location: {}\n",
-            registry.host()
-        );
-        if registry.is_tls() {
-            text.push_str(&format!(
-                "    ca_file: {}\n",
-                registry.ca_pem_path().display()
-            ));
-        }
-        text.push_str(extra);
-        let path = self.path("fluxgate.yaml");
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    fn docker_config(&self, json: &str) {
-        std::fs::write(self.path("docker/config.json"), json).unwrap();
-    }
-
-    fn run(&self, repo: &Path, config: &Path, extra: &[&str]) -> (i32, serde_json::Value, String) {
-        let path = format!(
-            "{}:{}",
-            self.path("bin").display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        let output = fluxgate()
-            .args(["check", "--format", "json", "--timeout", "20", "--repo"])
-            .arg(repo)
-            .arg("--config")
-            .arg(config)
-            .args(extra)
-            .env("DOCKER_CONFIG", self.path("docker"))
-            .env("XDG_RUNTIME_DIR", self.path("xdg"))
-            .env("HOME", self.dir.path())
-            .env("PATH", path)
-            .env_remove("REGISTRY_AUTH_FILE")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        let json = serde_json::from_str(&stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}\n{stderr}"));
-        (output.status.code().unwrap(), json, stderr)
-    }
-}
-
-fn image<'a>(json: &'a serde_json::Value, reference_suffix: &str) -> &'a serde_json::Value {
-    json["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["reference"].as_str().unwrap().ends_with(reference_suffix))
-        .unwrap_or_else(|| panic!("no image ending {reference_suffix} in {json:#}"))
-}
-
-fn findings(json: &serde_json::Value) -> Vec<(String, u64, u64)> {
-    json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["column"].as_u64().unwrap(),
-            )
-        })
-        .collect()
+/// Runs fluxgate: (exit code, report, stderr).
+fn run(
+    env: &Isolated,
+    repo: &Path,
+    config: &Path,
+    extra: &[&str],
+) -> (i32, serde_json::Value, String) {
+    let mut args = vec!["--timeout", "20"];
+    args.extend_from_slice(extra);
+    let out = env.run(repo, config, &args);
+    (out.code, out.json, out.stderr)
 }
 
 /// The issue's acceptance case: a good tag, a typo'd tag and an amd64-only
@@ -111,10 +40,10 @@ fn good_typo_and_missing_platform() {
     let good_digest = registry.push(&good, "org/app:v2");
     registry.push(&OciLayout::image("linux", "amd64"), "org/exporter:v1");
     let repo = repo_from_fixture("registry-verification");
-    let env = Env::new();
-    let config = env.config(&registry, "");
+    let env = Isolated::new();
+    let config = config(&env, &registry);
     let mark = registry.mark();
-    let (code, json, stderr) = env.run(repo.path(), &config, &["--platform", "linux/arm64"]);
+    let (code, json, stderr) = run(&env, repo.path(), &config, &["--platform", "linux/arm64"]);
     assert_eq!(code, 1, "{json:#}\n{stderr}");
     assert_eq!(
         findings(&json),
@@ -167,10 +96,10 @@ fn every_reference_is_checked_once_however_often_it_appears() {
     }
     std::fs::write(head.join("apps/pods.yaml"), text).unwrap();
     let repo = repo_from_dirs("dedupe", &work.path().join("base"), &head);
-    let env = Env::new();
-    let config = env.config(&registry, "");
+    let env = Isolated::new();
+    let config = config(&env, &registry);
     let mark = registry.mark();
-    let (code, json, _) = env.run(repo.path(), &config, &[]);
+    let (code, json, _) = run(&env, repo.path(), &config, &[]);
     assert_eq!(code, 1);
     assert_eq!(json["images"].as_array().unwrap().len(), 200);
     assert_eq!(json["summary"]["errors"], 100);
@@ -194,14 +123,14 @@ fn basic_auth_from_docker_config_over_tls() {
     let registry = TestRegistry::tls_basic("robot", "s3cr3t-basic");
     let digest = registry.push(&OciLayout::image("linux", "amd64"), "org/app:v2");
     let repo = repo_from_fixture("registry-verification");
-    let env = Env::new();
-    let config = env.config(&registry, "");
+    let env = Isolated::new();
+    let config = config(&env, &registry);
     let auth = base64_std(b"robot:s3cr3t-basic");
     env.docker_config(&format!(
         r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#,
         registry.host()
     ));
-    let (_, json, stderr) = env.run(repo.path(), &config, &[]);
+    let (_, json, stderr) = run(&env, repo.path(), &config, &[]);
     assert_eq!(image(&json, "org/app:v2")["status"], "exists");
     assert_eq!(image(&json, "org/app:v2")["digest"], digest);
     assert_eq!(image(&json, "org/app:v2.0.1")["status"], "missing");
@@ -215,7 +144,7 @@ fn basic_auth_from_docker_config_over_tls() {
         registry.host(),
         base64_std(b"robot:wrong")
     ));
-    let (code, json, _) = env.run(repo.path(), &config, &[]);
+    let (code, json, _) = run(&env, repo.path(), &config, &[]);
     assert_eq!(code, 1);
     for suffix in ["org/app:v2", "org/app:v2.0.1", "org/exporter:v1"] {
         let image = image(&json, suffix);
@@ -237,7 +166,7 @@ fn basic_auth_from_docker_config_over_tls() {
 fn tls_without_the_ca_is_unreachable_with_a_hint() {
     let registry = TestRegistry::tls_basic("robot", "pw");
     let repo = repo_from_fixture("registry-verification");
-    let env = Env::new();
+    let env = Isolated::new();
     let config = env.path("no-ca.yaml");
     std::fs::write(
         &config,
@@ -247,7 +176,7 @@ fn tls_without_the_ca_is_unreachable_with_a_hint() {
         ),
     )
     .unwrap();
-    let (code, json, _) = env.run(repo.path(), &config, &[]);
+    let (code, json, _) = run(&env, repo.path(), &config, &[]);
     assert_eq!(code, 1);
     let detail = image(&json, "org/app:v2")["detail"]
         .as_str()
@@ -266,14 +195,14 @@ fn bearer_token_flow_reuses_one_token_per_repository() {
     registry.push(&OciLayout::image("linux", "amd64"), "org/app:v2");
     registry.push(&OciLayout::image("linux", "amd64"), "org/exporter:v1");
     let repo = repo_from_fixture("registry-verification");
-    let env = Env::new();
-    let config = env.config(&registry, "");
+    let env = Isolated::new();
+    let config = config(&env, &registry);
     env.docker_config(&format!(
         r#"{{"auths": {{"{}": {{"username": "robot", "password": "s3cr3t-token"}}}}}}"#,
         registry.host()
     ));
     let before = registry.token_requests();
-    let (code, json, stderr) = env.run(repo.path(), &config, &[]);
+    let (code, json, stderr) = run(&env, repo.path(), &config, &[]);
     assert_eq!(code, 1, "{json:#}\n{stderr}");
     assert_eq!(image(&json, "org/app:v2")["status"], "exists");
     assert_eq!(image(&json, "org/app:v2.0.1")["status"], "missing");
@@ -291,8 +220,8 @@ fn credential_helper_on_path() {
     let registry = TestRegistry::tls_basic("robot", "helper-pw");
     registry.push(&OciLayout::image("linux", "amd64"), "org/app:v2");
     let repo = repo_from_fixture("registry-verification");
-    let env = Env::new();
-    let config = env.config(&registry, "");
+    let env = Isolated::new();
+    let config = config(&env, &registry);
     let helper = env.path("bin/docker-credential-fluxgatetest");
     std::fs::write(&helper, "#!/bin/sh\nread server\necho '{\"ServerURL\":\"'$server'\",\"Username\":\"robot\",\"Secret\":\"helper-pw\"}'\n").unwrap();
     std::process::Command::new("chmod")
@@ -304,7 +233,7 @@ fn credential_helper_on_path() {
         r#"{{"credHelpers": {{"{}": "fluxgatetest"}}}}"#,
         registry.host()
     ));
-    let (_, json, stderr) = env.run(repo.path(), &config, &[]);
+    let (_, json, stderr) = run(&env, repo.path(), &config, &[]);
     assert_eq!(
         image(&json, "org/app:v2")["status"],
         "exists",
@@ -337,9 +266,9 @@ fn digests_and_tag_digest_mismatch() {
     .concat();
     std::fs::write(head.join("pods.yaml"), text).unwrap();
     let repo = repo_from_dirs("digests", &work.path().join("base"), &head);
-    let env = Env::new();
-    let config = env.config(&registry, "");
-    let (code, json, _) = env.run(repo.path(), &config, &[]);
+    let env = Isolated::new();
+    let config = config(&env, &registry);
+    let (code, json, _) = run(&env, repo.path(), &config, &[]);
     assert_eq!(code, 1);
     let statuses: Vec<(&str, &str)> = json["images"]
         .as_array()
@@ -368,9 +297,10 @@ fn docker_schema2_and_manifest_list_exist() {
     let list = registry.push_docker(&OciLayout::multi_arch(), "org/app:v2");
     registry.push_docker(&OciLayout::image("linux", "amd64"), "org/exporter:v1");
     let repo = repo_from_fixture("registry-verification");
-    let env = Env::new();
-    let config = env.config(&registry, "");
-    let (_, json, _) = env.run(
+    let env = Isolated::new();
+    let config = config(&env, &registry);
+    let (_, json, _) = run(
+        &env,
         repo.path(),
         &config,
         &["--platform", "linux/amd64,linux/arm64"],
@@ -387,4 +317,24 @@ fn docker_schema2_and_manifest_list_exist() {
 
 fn base64_std(bytes: &[u8]) -> String {
     registry::base64_std(bytes)
+}
+
+#[test]
+fn expired_and_unknown_ca_certificates_are_unreachable_never_exists() {
+    for registry in [TestRegistry::tls_expired(), TestRegistry::tls_unknown_ca()] {
+        let repo = repo_from_fixture("registry-verification");
+        let env = Isolated::new();
+        let config = config(&env, &registry);
+        let (code, json, _) = run(&env, repo.path(), &config, &[]);
+        assert_eq!(code, 1);
+        for suffix in ["org/app:v2", "org/app:v2.0.1", "org/exporter:v1"] {
+            let image = image(&json, suffix);
+            assert_eq!(image["status"], "unverified", "{image:#}");
+            let detail = image["detail"].as_str().unwrap();
+            assert!(
+                detail.starts_with("unreachable: TLS certificate"),
+                "{detail}"
+            );
+        }
+    }
 }

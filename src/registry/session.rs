@@ -41,14 +41,18 @@ pub struct Session {
 }
 
 impl Session {
-    /// Pings the registry: HTTPS first, then plain HTTP where allowed.
+    /// Pings the registry. Loopback: plain HTTP first (a ping carries no
+    /// credentials, and a plain server may never answer a TLS hello), then
+    /// HTTPS. Marked insecure: HTTPS first, then plain HTTP. Else HTTPS only.
     pub async fn establish(
         endpoint: &Endpoint,
         client: Client,
         auth: Arc<AuthSources>,
         deadline: Instant,
     ) -> Result<Session, Failure> {
-        let schemes: &[&str] = if endpoint.allow_http {
+        let schemes: &[&str] = if super::endpoint::is_loopback(&endpoint.host) {
+            &["http", "https"]
+        } else if endpoint.allow_http {
             &["https", "http"]
         } else {
             &["https"]
@@ -382,6 +386,13 @@ async fn ping(
                 return Err(Failure::new(
                     Cause::ServerError,
                     format!("{host} answered HTTP {} to GET /v2/", s.as_u16()),
+                ))
+            }
+            // A TLS-only server answers plain HTTP with 400: let HTTPS be tried.
+            StatusCode::BAD_REQUEST if base.scheme() == "http" => {
+                return Err(Failure::new(
+                    Cause::Unreachable,
+                    format!("{host} answered plain HTTP with 400 (it may speak only TLS)"),
                 ))
             }
             s => {
