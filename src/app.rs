@@ -18,6 +18,7 @@ use crate::verify;
 use crate::yaml::Limits;
 use git2::Oid;
 use std::collections::HashSet;
+use std::io::IsTerminal;
 use std::time::Duration;
 
 /// Why a run could not be carried out (exit code 2).
@@ -271,6 +272,8 @@ fn registry_checker(
         jobs: usize::from(args.jobs),
         budget: Duration::from_secs(args.timeout),
         platforms,
+        // Only for people: never in CI logs or machine formats.
+        progress: args.format == crate::report::Format::Human && std::io::stderr().is_terminal(),
     };
     Ok(Checker::new(
         Endpoints::new(rules),

@@ -134,6 +134,8 @@ fn basic_auth_from_docker_config_over_tls() {
     assert_eq!(image(&json, "org/app:v2")["status"], "exists");
     assert_eq!(image(&json, "org/app:v2")["digest"], digest);
     assert_eq!(image(&json, "org/app:v2.0.1")["status"], "missing");
+    // A repository that was never pushed is missing too (NAME_UNKNOWN).
+    assert_eq!(image(&json, "org/exporter:v1")["status"], "missing");
     for leak in ["s3cr3t-basic", auth.as_str()] {
         assert!(!json.to_string().contains(leak) && !stderr.contains(leak));
     }
@@ -337,4 +339,64 @@ fn expired_and_unknown_ca_certificates_are_unreachable_never_exists() {
             );
         }
     }
+}
+
+#[test]
+fn identity_token_uses_the_refresh_token_grant() {
+    let registry = TestRegistry::token_auth("robot", "pw");
+    registry.push(&OciLayout::image("linux", "amd64"), "org/app:v2");
+    let repo = repo_from_fixture("registry-verification");
+    let env = Isolated::new();
+    let config = config(&env, &registry);
+    let token = registry.identity_token();
+    env.docker_config(&format!(
+        r#"{{"auths": {{"{}": {{"auth": "{}", "identitytoken": "{token}"}}}}}}"#,
+        registry.host(),
+        base64_std(b"<token>:")
+    ));
+    let (_, json, stderr) = run(&env, repo.path(), &config, &[]);
+    assert_eq!(
+        image(&json, "org/app:v2")["status"],
+        "exists",
+        "{json:#}\n{stderr}"
+    );
+    assert!(
+        registry
+            .token_log()
+            .iter()
+            .any(|t| t.grant.contains("refresh_token")),
+        "{:?}",
+        registry.token_log()
+    );
+    assert!(!json.to_string().contains(&token) && !stderr.contains(&token));
+}
+
+#[test]
+fn docker_hub_names_are_normalised_before_a_registries_rewrite() {
+    let registry = TestRegistry::plain();
+    let digest = registry.push(&OciLayout::image("linux", "amd64"), "library/nginx:1.27");
+    let work = tempfile::tempdir().unwrap();
+    let head = work.path().join("head");
+    std::fs::create_dir_all(&head).unwrap();
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: nginx:1.27\n    - name: old\n      image: index.docker.io/library/nginx:1.26\n";
+    std::fs::write(head.join("pod.yaml"), pod).unwrap();
+    let repo = repo_from_dirs("docker-hub", &work.path().join("base"), &head);
+    let env = Isolated::new();
+    let config = env.path("hub.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "registries:\n  - prefix: docker.io\n    location: {}\n",
+            registry.host()
+        ),
+    )
+    .unwrap();
+    let (_, json, _) = run(&env, repo.path(), &config, &[]);
+    let web = image(&json, "nginx:1.27");
+    assert_eq!(
+        (web["canonical"].as_str(), web["status"].as_str()),
+        (Some("docker.io/library/nginx:1.27"), Some("exists"))
+    );
+    assert_eq!(web["digest"], digest);
+    assert_eq!(image(&json, "nginx:1.26")["status"], "missing");
 }

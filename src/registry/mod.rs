@@ -102,6 +102,8 @@ pub struct Options {
     /// The time budget of the whole check.
     pub budget: Duration,
     pub platforms: Vec<Platform>,
+    /// Show a progress line on standard error (only for a terminal).
+    pub progress: bool,
 }
 
 /// Checks references against their registries.
@@ -186,16 +188,59 @@ impl Checker {
                     (canonical, verdict)
                 });
             }
+            let total = tasks.len();
+            let mut progress = Progress::new(inner.options.progress, total);
             let mut verdicts = BTreeMap::new();
             while let Some(joined) = tasks.join_next().await {
+                progress.tick();
                 // A panicking task loses its reference; the caller marks any
                 // reference without a verdict as unverified.
                 if let Ok((canonical, verdict)) = joined {
                     verdicts.insert(canonical, verdict);
                 }
             }
+            progress.finish();
             verdicts
         })
+    }
+}
+
+/// A one-line progress display on standard error, redrawn in place.
+struct Progress {
+    enabled: bool,
+    done: usize,
+    total: usize,
+}
+
+impl Progress {
+    fn new(enabled: bool, total: usize) -> Self {
+        let progress = Progress {
+            enabled,
+            done: 0,
+            total,
+        };
+        progress.draw();
+        progress
+    }
+
+    fn tick(&mut self) {
+        self.done += 1;
+        self.draw();
+    }
+
+    fn draw(&self) {
+        if self.enabled {
+            eprint!(
+                "\r\x1b[2Kchecking image references in their registries: {}/{}",
+                self.done, self.total
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if self.enabled {
+            eprint!("\r\x1b[2K");
+        }
     }
 }
 
