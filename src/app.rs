@@ -8,12 +8,14 @@ use crate::finding::Finding;
 use crate::git::{BlobRef, GitError, Repo};
 use crate::images;
 use crate::load::{self, Skip, MAX_FILE_BYTES};
+use crate::pairs;
 use crate::registry::auth::AuthSources;
 use crate::registry::endpoint::{Endpoints, RegistryRule};
 use crate::registry::{self, Checker};
 use crate::report::{Report, Sources};
 use crate::rules::{self, yaml_duplicate_key, yaml_invalid};
 use crate::source::Side;
+use crate::suppress;
 use crate::verify;
 use crate::yaml::Limits;
 use git2::Oid;
@@ -90,13 +92,17 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         .collect();
     let limits = Limits::default();
 
+    let mut sources = Sources::default();
     let mut base_index = BaseIndex::default();
+    let mut base_files = Vec::new();
     if let Some(base) = base {
         for change in &changes {
             let Some(blob) = &change.base else { continue };
             if load::skip_reason(&repo, base, &blob.path)?.is_none() {
                 let file = load::load(&repo, Side::Base, blob, &limits)?;
                 base_index.add(&file, change.head.as_ref().map(|h| h.path.as_str()));
+                sources.insert(file.source.clone());
+                base_files.push(file);
             }
         }
     }
@@ -107,7 +113,8 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         changes.iter().filter_map(|c| c.head.clone()).collect()
     };
     let mut findings = Vec::new();
-    let mut sources = Sources::default();
+    let mut suppressions = Vec::new();
+    let mut changed_head_files = Vec::new();
     for blob in &head_files {
         if let Some(Skip::HelmChart) = load::skip_reason(&repo, head, &blob.path)? {
             if args.verbose {
@@ -120,6 +127,9 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         }
         let file = load::load(&repo, Side::Head, blob, &limits)?;
         findings.extend(parse_findings(&file));
+        if !args.no_ignores {
+            suppressions.extend(suppress::collect(&file));
+        }
         // A file the change did not touch (only listed with `--all`) is unchanged.
         let touched = base.is_none() || changed_head_paths.contains(blob.path.as_str());
         for image_use in changes::image_uses(&file, touched.then_some(&base_index), args.all) {
@@ -127,14 +137,23 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
             report.images.push(record);
             findings.extend(finding);
         }
-        sources.insert(file.source);
+        sources.insert(file.source.clone());
+        if touched {
+            changed_head_files.push(file);
+        }
     }
+    findings.extend(rules::check_changes(&pairs::pair(
+        &base_files,
+        &changed_head_files,
+    )));
     report.sources = sources;
     if !args.offline {
         let checker = registry_checker(&repo, args, &config, base.unwrap_or(head))?;
         findings.extend(verify::verify(&checker, &mut report.images));
     }
-    report.findings = apply_levels(findings, &config);
+    let applied = suppress::apply(findings, &suppressions);
+    report.suppressed = applied.suppressed;
+    report.findings = apply_levels(applied.findings, &config);
     report
         .findings
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

@@ -57,6 +57,9 @@ pub struct CheckArgs {
     /// Override a rule's level: `--rule-level image-unresolved=off`.
     #[arg(long = "rule-level", value_name = "ID=LEVEL")]
     pub rule_levels: Vec<String>,
+    /// Ignore `# fluxgate: ignore[...]` comments: report everything.
+    #[arg(long)]
+    pub no_ignores: bool,
     /// Registry requests in flight at once.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: u16,

@@ -238,10 +238,51 @@ impl Node {
         })
     }
 
+    /// Whether two nodes hold the same value, wherever they are written:
+    /// scalars by text, mappings by keys (in any order), sequences in order.
+    pub fn same_value(&self, other: &Node) -> bool {
+        match (&self.value, &other.value) {
+            (Value::Scalar(a), Value::Scalar(b)) => {
+                a.text == b.text || (a.kind() == ScalarKind::Null && b.kind() == ScalarKind::Null)
+            }
+            (Value::Sequence(a), Value::Sequence(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_value(y))
+            }
+            (Value::Mapping(a), Value::Mapping(b)) => {
+                let (keys_a, keys_b) = (scalar_keys(a), scalar_keys(b));
+                keys_a == keys_b
+                    && keys_a
+                        .into_iter()
+                        .all(|key| match (self.get(key), other.get(key)) {
+                            (Some(x), Some(y)) => x.same_value(y),
+                            _ => false,
+                        })
+            }
+            _ => false,
+        }
+    }
+
+    /// The key node of `key` in a mapping (the last, if given twice): where
+    /// to point at a field as a whole.
+    pub fn key_node(&self, key: &str) -> Option<&Node> {
+        self.as_mapping()?
+            .iter()
+            .rev()
+            .find(|(k, _)| k.scalar_text() == Some(key))
+            .map(|(k, _)| k)
+    }
+
     /// Follows a path of mapping keys.
     pub fn get_path(&self, path: &[&str]) -> Option<&Node> {
         path.iter().try_fold(self, |node, key| node.get(key))
     }
+}
+
+fn scalar_keys(entries: &[(Node, Node)]) -> std::collections::BTreeSet<&str> {
+    entries
+        .iter()
+        .filter_map(|(k, _)| k.scalar_text())
+        .collect()
 }
 
 /// Parses every document of `text`. Never panics; a syntax error ends the

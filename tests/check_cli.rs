@@ -83,7 +83,7 @@ fn every_fixture_is_kebab_case_has_a_head_and_is_used_by_a_test() {
     for entry in std::fs::read_dir(&tests_dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_str().unwrap().to_owned();
-        if name.starts_with("check_") && name.ends_with(".rs") {
+        if (name.starts_with("check_") || name.starts_with("rule_")) && name.ends_with(".rs") {
             sources.push_str(&std::fs::read_to_string(&path).unwrap());
         }
     }
@@ -111,7 +111,7 @@ fn every_fixture_is_kebab_case_has_a_head_and_is_used_by_a_test() {
         );
         assert!(
             sources.contains(&format!("\"{name}\"")),
-            "fixture {name} is used by no tests/check_*.rs"
+            "fixture {name} is used by no tests/check_*.rs or tests/rule_*.rs"
         );
     }
     assert!(count >= 20, "only {count} fixtures found");
@@ -341,4 +341,37 @@ fn repo_may_be_any_directory_inside_the_repository() {
     assert_eq!(images(&json).len(), 1, "{:#}", json["images"]);
     // Paths stay relative to the repository root.
     assert_eq!(images(&json)[0]["file"], "apps/podinfo/deployment.yaml");
+}
+
+// ---------------------------------------------------------------------------------------------
+// `fluxgate rules` and `fluxgate explain`
+
+#[test]
+fn every_rule_is_listed_once_and_explained() {
+    let output = fluxgate().arg("rules").output().unwrap();
+    assert!(output.status.success());
+    let listing = String::from_utf8(output.stdout).unwrap();
+    let listed: Vec<&str> = listing
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let ids: Vec<&str> = fluxgate::rules::ALL.iter().map(|r| r.id).collect();
+    assert_eq!(listed, ids, "`fluxgate rules` lists every rule, in order");
+    let unique: std::collections::HashSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "rule ids are unique");
+    for id in ids {
+        let output = fluxgate().args(["explain", id]).output().unwrap();
+        assert!(output.status.success(), "explain {id}");
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            text.starts_with(id) && text.contains("## How to fix"),
+            "{text}"
+        );
+        assert!(!text.contains("SKELETON"), "rule {id} is not written yet");
+    }
+    let output = fluxgate()
+        .args(["explain", "no-such-rule"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
 }

@@ -3,6 +3,7 @@
 
 pub mod flux;
 pub mod kustomize;
+pub mod quantity;
 pub mod workloads;
 
 use crate::source::Span;

@@ -41,6 +41,9 @@ pub mod v1 {
         pub rule: &'a str,
         pub severity: &'a str,
         pub file: &'a str,
+        /// `head`, or `base` for findings about removed objects (the line is
+        /// then in the base revision's version of the file).
+        pub side: &'a str,
         pub line: usize,
         pub column: usize,
         pub message: &'a str,
@@ -88,6 +91,10 @@ fn to_v1(report: &Report) -> v1::Output<'_> {
                 rule: finding.rule.id,
                 severity: finding.severity.as_str(),
                 file: &finding.primary.file,
+                side: match finding.primary.side {
+                    crate::source::Side::Base => "base",
+                    crate::source::Side::Head => "head",
+                },
                 line: finding.primary.start.line,
                 column: finding.primary.start.column,
                 message: &finding.message,

@@ -37,12 +37,31 @@ macro_rules! declare_rule {
     };
 }
 
+pub mod crd_changed;
+pub mod crd_removed;
+pub mod crd_version_removed;
+pub mod helm_chart_major_upgrade;
 pub mod image_digest_mismatch;
 pub mod image_not_found;
 pub mod image_platform_missing;
 pub mod image_reference_invalid;
 pub mod image_unresolved;
 pub mod image_unverified;
+pub mod immutable_config_changed;
+pub mod job_template_changed;
+pub mod namespace_removed;
+pub mod pvc_immutable_field_changed;
+pub mod pvc_removed;
+pub mod pvc_resized;
+pub mod pvc_shrunk;
+pub mod role_ref_changed;
+pub mod selector_changed;
+pub mod service_cluster_ip_changed;
+pub mod statefulset_immutable_field_changed;
+pub mod storage_removed;
+mod support;
+pub mod suppression_invalid;
+pub mod suppression_unused;
 pub mod yaml_duplicate_key;
 pub mod yaml_invalid;
 
@@ -56,7 +75,56 @@ pub static ALL: &[&Rule] = &[
     &image_unverified::IMAGE_UNVERIFIED,
     &image_platform_missing::IMAGE_PLATFORM_MISSING,
     &image_digest_mismatch::IMAGE_DIGEST_MISMATCH,
+    &suppression_invalid::SUPPRESSION_INVALID,
+    &suppression_unused::SUPPRESSION_UNUSED,
+    &crd_removed::CRD_REMOVED,
+    &crd_version_removed::CRD_VERSION_REMOVED,
+    &crd_changed::CRD_CHANGED,
+    &pvc_resized::PVC_RESIZED,
+    &pvc_shrunk::PVC_SHRUNK,
+    &pvc_immutable_field_changed::PVC_IMMUTABLE_FIELD_CHANGED,
+    &pvc_removed::PVC_REMOVED,
+    &statefulset_immutable_field_changed::STATEFULSET_IMMUTABLE_FIELD_CHANGED,
+    &selector_changed::SELECTOR_CHANGED,
+    &job_template_changed::JOB_TEMPLATE_CHANGED,
+    &service_cluster_ip_changed::SERVICE_CLUSTER_IP_CHANGED,
+    &role_ref_changed::ROLE_REF_CHANGED,
+    &immutable_config_changed::IMMUTABLE_CONFIG_CHANGED,
+    &namespace_removed::NAMESPACE_REMOVED,
+    &storage_removed::STORAGE_REMOVED,
+    &helm_chart_major_upgrade::HELM_CHART_MAJOR_UPGRADE,
 ];
+
+/// A rollback rule's check: findings for one changed object.
+pub type Check = fn(&crate::pairs::ObjectChange) -> Vec<crate::finding::Finding>;
+
+/// The rollback-safety rules, run on every changed object.
+pub static ROLLBACK: &[Check] = &[
+    crd_removed::check,
+    crd_version_removed::check,
+    crd_changed::check,
+    pvc_resized::check,
+    pvc_shrunk::check,
+    pvc_immutable_field_changed::check,
+    pvc_removed::check,
+    statefulset_immutable_field_changed::check,
+    selector_changed::check,
+    job_template_changed::check,
+    service_cluster_ip_changed::check,
+    role_ref_changed::check,
+    immutable_config_changed::check,
+    namespace_removed::check,
+    storage_removed::check,
+    helm_chart_major_upgrade::check,
+];
+
+/// Runs every rollback rule on every changed object.
+pub fn check_changes(changes: &[crate::pairs::ObjectChange]) -> Vec<crate::finding::Finding> {
+    changes
+        .iter()
+        .flat_map(|change| ROLLBACK.iter().flat_map(move |check| check(change)))
+        .collect()
+}
 
 /// The rule with this id.
 pub fn find(id: &str) -> Option<&'static Rule> {

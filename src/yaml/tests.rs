@@ -164,3 +164,14 @@ fn binary_garbage_is_an_error_not_a_panic() {
     let parsed = parse("a: \u{0}\u{1}\u{2}", &Limits::default());
     assert!(parsed.error.is_some());
 }
+
+#[test]
+fn same_value_ignores_position_order_of_keys_and_quoting() {
+    let a = parse_ok("a: 1\nb: [x, {c: \"d\"}]\n");
+    let b = parse_ok("b:\n  - 'x'\n  - c: d\na: \"1\"\n");
+    assert!(a.documents[0].root.same_value(&b.documents[0].root));
+    let c = parse_ok("a: 1\nb: [{c: d}, x]\n");
+    assert!(!a.documents[0].root.same_value(&c.documents[0].root));
+    let d = parse_ok("a: 1\n");
+    assert!(!a.documents[0].root.same_value(&d.documents[0].root));
+}

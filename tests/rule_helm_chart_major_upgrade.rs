@@ -1,0 +1,79 @@
+//! `helm-chart-major-upgrade`: a 57.x to 58.0 and a 0.9 to 0.10 chart
+//! upgrade (two notes, so the check passes); a minor bump and version ranges
+//! do not.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use support::gitrepo::{check_json, findings, rule_ids};
+
+/// `(file, line, column)` of every finding, in report order.
+fn located(json: &serde_json::Value) -> Vec<(&str, u64, u64)> {
+    findings(json)
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Every finding has the rule's severity, says what a revert does, and says what to do.
+fn assert_explained(json: &serde_json::Value, severity: &str) {
+    for f in findings(json) {
+        assert_eq!(f["severity"], severity, "{f:#}");
+        let message = f["message"].as_str().unwrap();
+        assert!(
+            message.contains("git revert"),
+            "the message says what a revert does: {message}"
+        );
+        assert!(f["help"].as_str().is_some_and(|h| !h.is_empty()), "{f:#}");
+    }
+}
+
+#[test]
+fn major_and_zero_minor_upgrades_are_notes() {
+    let json = check_json("helm-chart-major-upgrade", &[], 0);
+    let id = "helm-chart-major-upgrade";
+    assert_eq!(rule_ids(&json), [id, id]);
+    // The head's `version:` values (the first one quoted).
+    assert_eq!(
+        located(&json),
+        [
+            ("infrastructure/controllers/external-secrets.yaml", 11, 16),
+            (
+                "infrastructure/monitoring/kube-prometheus-stack.yaml",
+                11,
+                16
+            ),
+        ]
+    );
+    assert_explained(&json, "note");
+    let messages: Vec<_> = findings(&json)
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages[0].contains("from 0.9.20 to 0.10.0"),
+        "{}",
+        messages[0]
+    );
+    assert!(
+        messages[1].contains("from 57.2.0 to 58.0.0"),
+        "{}",
+        messages[1]
+    );
+    assert_eq!(json["summary"]["notes"], 2);
+    insta::assert_json_snapshot!("helm-chart-major-upgrade", findings(&json));
+}
+
+#[test]
+fn minor_bump_and_version_ranges_fire_nothing() {
+    // ingress-nginx 4.10.1 -> 4.11.2; loki `>=5.0.0 <6.0.0` -> `>=6.0.0 <7.0.0`;
+    // promtail `6.x` -> `7.0.0` (one side is a range, so nothing is compared).
+    let json = check_json("helm-chart-major-upgrade-near-miss", &[], 0);
+    assert!(findings(&json).is_empty(), "{:#}", json["findings"]);
+}
