@@ -5,42 +5,22 @@
 
 mod support;
 
-use support::gitrepo::{check, check_json};
-
-fn findings(json: &serde_json::Value) -> Vec<(String, String, u64, u64)> {
-    json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_string(),
-                f["file"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["column"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn finding(rule: &str, file: &str, line: u64, column: u64) -> (String, String, u64, u64) {
-    (rule.to_string(), file.to_string(), line, column)
-}
+use support::gitrepo::{check, check_json, places};
 
 #[test]
 fn crd_deleted_pvc_grown_statefulset_templates_edited() {
     let json = check_json("rollback-unsafe-pr", &[], 1);
     assert_eq!(
-        findings(&json),
+        places(&json),
         [
-            finding("pvc-resized", "apps/db/pvc.yaml", 11, 16),
-            finding(
+            ("pvc-resized", "apps/db/pvc.yaml", 11, 16),
+            (
                 "statefulset-immutable-field-changed",
                 "apps/db/statefulset.yaml",
                 27,
                 22
             ),
-            finding("crd-removed", "infrastructure/crds/backups.yaml", 4, 9),
+            ("crd-removed", "infrastructure/crds/backups.yaml", 4, 9),
         ]
     );
     for f in json["findings"].as_array().unwrap() {
@@ -56,7 +36,7 @@ fn crd_deleted_pvc_grown_statefulset_templates_edited() {
 #[test]
 fn a_reasoned_ignore_comment_suppresses_the_pvc_finding() {
     let json = check_json("rollback-unsafe-pr-suppressed", &[], 1);
-    let rules: Vec<String> = findings(&json).into_iter().map(|f| f.0).collect();
+    let rules: Vec<&str> = places(&json).into_iter().map(|f| f.0).collect();
     assert_eq!(
         rules,
         ["statefulset-immutable-field-changed", "crd-removed"]
@@ -65,7 +45,7 @@ fn a_reasoned_ignore_comment_suppresses_the_pvc_finding() {
     assert_eq!(json["summary"]["errors"], 2);
     // --no-ignores reports it again.
     let json = check_json("rollback-unsafe-pr-suppressed", &["--no-ignores"], 1);
-    assert_eq!(findings(&json).len(), 3);
+    assert_eq!(places(&json).len(), 3);
     assert_eq!(json["summary"]["suppressed"], 0);
 }
 

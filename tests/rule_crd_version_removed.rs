@@ -4,30 +4,7 @@
 
 mod support;
 
-use support::gitrepo::{check_json, findings, rule_ids};
-
-/// `(rule, file, line, column)` of every finding, in report order.
-fn places(json: &serde_json::Value) -> Vec<(&str, &str, u64, u64)> {
-    findings(json)
-        .iter()
-        .map(|f| {
-            let text = |key: &str| f[key].as_str().unwrap();
-            (
-                text("rule"),
-                text("file"),
-                f["line"].as_u64().unwrap(),
-                f["column"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn messages(json: &serde_json::Value) -> Vec<&str> {
-    findings(json)
-        .iter()
-        .map(|f| f["message"].as_str().unwrap())
-        .collect()
-}
+use support::gitrepo::{check_json, messages, places, rule_ids};
 
 #[test]
 fn unserved_and_removed_versions_are_each_reported() {

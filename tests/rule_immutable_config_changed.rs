@@ -5,34 +5,7 @@
 
 mod support;
 
-use support::gitrepo::{check_json, findings, rule_ids};
-
-/// `(file, line, column)` of every finding, in report order.
-fn located(json: &serde_json::Value) -> Vec<(&str, u64, u64)> {
-    findings(json)
-        .iter()
-        .map(|f| {
-            (
-                f["file"].as_str().unwrap(),
-                f["line"].as_u64().unwrap(),
-                f["column"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
-/// Every finding has the rule's severity, says what a revert does, and says what to do.
-fn assert_explained(json: &serde_json::Value, severity: &str) {
-    for f in findings(json) {
-        assert_eq!(f["severity"], severity, "{f:#}");
-        let message = f["message"].as_str().unwrap();
-        assert!(
-            message.contains("git revert"),
-            "the message says what a revert does: {message}"
-        );
-        assert!(f["help"].as_str().is_some_and(|h| !h.is_empty()), "{f:#}");
-    }
-}
+use support::gitrepo::{assert_explained, check_json, findings, located, messages, rule_ids};
 
 #[test]
 fn immutable_data_change_and_dropped_flag_are_refused() {
@@ -48,10 +21,7 @@ fn immutable_data_change_and_dropped_flag_are_refused() {
         ]
     );
     assert_explained(&json, "error");
-    let messages: Vec<_> = findings(&json)
-        .iter()
-        .map(|f| f["message"].as_str().unwrap())
-        .collect();
+    let messages = messages(&json);
     assert!(
         messages[0].starts_with("ConfigMap api/api-config is immutable and its data changes"),
         "{}",

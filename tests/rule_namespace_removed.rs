@@ -4,23 +4,7 @@
 
 mod support;
 
-use support::gitrepo::{check_json, findings};
-
-/// `(rule, file, line, column)` of every finding, in report order.
-fn places(json: &serde_json::Value) -> Vec<(&str, &str, u64, u64)> {
-    findings(json)
-        .iter()
-        .map(|f| {
-            let text = |key: &str| f[key].as_str().unwrap();
-            (
-                text("rule"),
-                text("file"),
-                f["line"].as_u64().unwrap(),
-                f["column"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
+use support::gitrepo::{check_json, findings, places};
 
 #[test]
 fn a_namespace_dropped_from_a_multi_document_file_is_an_error() {

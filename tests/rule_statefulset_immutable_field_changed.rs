@@ -5,34 +5,7 @@
 
 mod support;
 
-use support::gitrepo::{check_json, findings, rule_ids};
-
-/// `(file, line, column)` of every finding, in report order.
-fn located(json: &serde_json::Value) -> Vec<(&str, u64, u64)> {
-    findings(json)
-        .iter()
-        .map(|f| {
-            (
-                f["file"].as_str().unwrap(),
-                f["line"].as_u64().unwrap(),
-                f["column"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
-/// Every finding has the rule's severity, says what a revert does, and says what to do.
-fn assert_explained(json: &serde_json::Value, severity: &str) {
-    for f in findings(json) {
-        assert_eq!(f["severity"], severity, "{f:#}");
-        let message = f["message"].as_str().unwrap();
-        assert!(
-            message.contains("git revert"),
-            "the message says what a revert does: {message}"
-        );
-        assert!(f["help"].as_str().is_some_and(|h| !h.is_empty()), "{f:#}");
-    }
-}
+use support::gitrepo::{assert_explained, check_json, findings, located, messages, rule_ids};
 
 #[test]
 fn service_name_and_claim_template_changes_are_refused() {
@@ -44,10 +17,7 @@ fn service_name_and_claim_template_changes_are_refused() {
     // the replicas and image changes beside them fire nothing.
     assert_eq!(located(&json), [(file, 9, 16), (file, 33, 27)]);
     assert_explained(&json, "error");
-    let messages: Vec<_> = findings(&json)
-        .iter()
-        .map(|f| f["message"].as_str().unwrap())
-        .collect();
+    let messages = messages(&json);
     assert!(messages[0].contains("spec.serviceName"), "{}", messages[0]);
     assert!(
         messages[1].contains("spec.volumeClaimTemplates"),

@@ -322,3 +322,48 @@ pub fn check_dir(repo_dir: &Path, args: &[&str]) -> (Option<i32>, String, String
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// `(rule, file, line, column)` of every finding, in report order.
+pub fn places(json: &serde_json::Value) -> Vec<(&str, &str, u64, u64)> {
+    findings(json)
+        .iter()
+        .map(|f| {
+            let text = |key: &str| f[key].as_str().expect("a string field");
+            (
+                text("rule"),
+                text("file"),
+                f["line"].as_u64().expect("line"),
+                f["column"].as_u64().expect("column"),
+            )
+        })
+        .collect()
+}
+
+/// `(file, line, column)` of every finding, in report order.
+pub fn located(json: &serde_json::Value) -> Vec<(&str, u64, u64)> {
+    places(json)
+        .into_iter()
+        .map(|(_, file, line, column)| (file, line, column))
+        .collect()
+}
+
+/// Every finding has this severity, says what a `git revert` does, and says what to do.
+pub fn assert_explained(json: &serde_json::Value, severity: &str) {
+    for f in findings(json) {
+        assert_eq!(f["severity"], severity, "{f:#}");
+        let message = f["message"].as_str().expect("a message");
+        assert!(
+            message.contains("git revert"),
+            "the message says what a revert does: {message}"
+        );
+        assert!(f["help"].as_str().is_some_and(|h| !h.is_empty()), "{f:#}");
+    }
+}
+
+/// The message of every finding, in report order.
+pub fn messages(json: &serde_json::Value) -> Vec<&str> {
+    findings(json)
+        .iter()
+        .map(|f| f["message"].as_str().expect("a message"))
+        .collect()
+}
