@@ -375,3 +375,34 @@ fn every_rule_is_listed_once_and_explained() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn shallow_clone_without_the_base_commit_says_how_to_fetch_it() {
+    let origin = repo_from_fixture("image-bump-deployment");
+    let base = support::gitrepo::rev_sha(origin.path(), "main");
+    let clone = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", origin.path().display());
+    let status = std::process::Command::new("git")
+        .args([
+            "clone", "--quiet", "--depth", "1", "--branch", "feature", &url,
+        ])
+        .arg(clone.path().join("shallow"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = fluxgate()
+        .args(["check", "--offline", "--repo"])
+        .arg(clone.path().join("shallow"))
+        .args(["--base", &base])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&base), "names the missing commit: {stderr}");
+    for hint in ["fetch-depth: 0", "GIT_DEPTH: 0"] {
+        assert!(
+            stderr.contains(hint),
+            "says how to fix it ({hint}): {stderr}"
+        );
+    }
+}
