@@ -75,6 +75,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     let head = repo.resolve(&args.head)?;
     let mut report = Report {
         head: head.to_string(),
+        root: repo.workdir(),
         ..Report::default()
     };
     let base = diff_base(&repo, args, head, &mut report.notices)?;
@@ -292,7 +293,11 @@ fn registry_checker(
         budget: Duration::from_secs(args.timeout),
         platforms,
         // Only for people: never in CI logs or machine formats.
-        progress: args.format == crate::report::Format::Human && std::io::stderr().is_terminal(),
+        progress: args
+            .formats
+            .iter()
+            .any(|f| f.format == crate::report::Format::Human && f.path.is_none())
+            && std::io::stderr().is_terminal(),
     };
     Ok(Checker::new(
         Endpoints::new(rules),

@@ -45,10 +45,12 @@ pub struct CheckArgs {
     /// Do not contact registries: image references get status `skipped`.
     #[arg(long)]
     pub offline: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-    /// Write the report to this file instead of standard output.
+    /// Output format, repeatable, each to standard output or its own file:
+    /// `--format human --format sarif=fluxgate.sarif`. Formats: human, json,
+    /// sarif, github, gitlab, junit.
+    #[arg(long = "format", value_name = "FORMAT[=FILE]", default_value = "human", value_parser = parse_format_spec)]
+    pub formats: Vec<FormatSpec>,
+    /// Write the (one) format given without a file here instead of standard output.
     #[arg(long)]
     pub output: Option<PathBuf>,
     /// Configuration file [default: .fluxgate.yaml at the base revision].
@@ -74,4 +76,28 @@ pub struct CheckArgs {
     /// Say more: files passed over and why.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// One `--format` value: a format, and the file it goes to (else standard output).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatSpec {
+    pub format: Format,
+    pub path: Option<PathBuf>,
+}
+
+fn parse_format_spec(value: &str) -> Result<FormatSpec, String> {
+    use clap::ValueEnum;
+    let (name, path) = match value.split_once('=') {
+        Some((name, path)) if !path.is_empty() => (name, Some(PathBuf::from(path))),
+        Some(_) => return Err(format!("`{value}`: a file name must follow `=`")),
+        None => (value, None),
+    };
+    let format = Format::from_str(name, true).map_err(|_| {
+        let known: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect();
+        format!("unknown format `{name}` (known: {})", known.join(", "))
+    })?;
+    Ok(FormatSpec { format, path })
 }

@@ -100,6 +100,11 @@ impl Repo {
         }
     }
 
+    /// The work tree's root, if the repository has one (not bare).
+    pub fn workdir(&self) -> Option<std::path::PathBuf> {
+        self.inner.workdir().map(std::path::Path::to_path_buf)
+    }
+
     /// The commit a revision names.
     pub fn resolve(&self, rev: &str) -> Result<Oid, GitError> {
         self.inner

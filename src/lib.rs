@@ -17,6 +17,7 @@ pub mod image;
 pub mod images;
 pub mod k8s;
 pub mod load;
+pub mod output;
 pub mod pairs;
 pub mod registry;
 pub mod report;

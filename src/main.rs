@@ -3,40 +3,34 @@
 
 use clap::Parser;
 use fluxgate::cli::{Cli, Command};
-use fluxgate::{app, report, rules};
-use std::io::{IsTerminal, Write};
+use fluxgate::{app, output, rules};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check(args) => match app::check(&args) {
-            Ok(result) => {
-                let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-                let style = report::Style {
-                    color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
-                    unicode: to_terminal,
-                    verbose: args.verbose,
-                };
-                let text = report::render(&result, args.format, style);
-                let written = match &args.output {
-                    Some(path) => std::fs::write(path, text)
-                        .map_err(|e| format!("cannot write {}: {e}", path.display())),
-                    None => std::io::stdout()
-                        .write_all(text.as_bytes())
-                        .map_err(|e| format!("cannot write the report: {e}")),
-                };
-                if let Err(message) = written {
+        Command::Check(args) => {
+            let targets = match output::targets(&args) {
+                Ok(targets) => targets,
+                Err(message) => {
                     eprintln!("fluxgate: {message}");
                     return ExitCode::from(2);
                 }
-                ExitCode::from(if result.summary().errors > 0 { 1 } else { 0 })
+            };
+            match app::check(&args) {
+                Ok(result) => {
+                    if let Err(message) = output::write(&result, &targets, args.verbose) {
+                        eprintln!("fluxgate: {message}");
+                        return ExitCode::from(2);
+                    }
+                    ExitCode::from(if result.summary().errors > 0 { 1 } else { 0 })
+                }
+                Err(error) => {
+                    eprintln!("{:?}", miette::Report::new(error));
+                    ExitCode::from(2)
+                }
             }
-            Err(error) => {
-                eprintln!("{:?}", miette::Report::new(error));
-                ExitCode::from(2)
-            }
-        },
+        }
         Command::Rules => {
             for rule in rules::ALL {
                 println!(

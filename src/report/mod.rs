@@ -82,6 +82,9 @@ pub struct Report {
     /// Remarks for people (which base was chosen and why, skipped files).
     pub notices: Vec<String>,
     pub sources: Sources,
+    /// The repository's work tree, when it has one (GitLab wants paths
+    /// relative to `CI_PROJECT_DIR`, which may be above it).
+    pub root: Option<std::path::PathBuf>,
 }
 
 /// Counts of findings by severity.
