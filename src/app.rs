@@ -2,6 +2,7 @@
 //! -> report. Each stage lives in its own module.
 
 use crate::changes::{self, BaseIndex};
+use crate::ci;
 use crate::cli::CheckArgs;
 use crate::config::{self, Config, ConfigError, Level};
 use crate::finding::Finding;
@@ -59,6 +60,10 @@ pub enum AppError {
     )]
     Credentials(#[from] crate::registry::auth::AuthError),
 
+    #[error("CI detection: {0}")]
+    #[diagnostic(code(fluxgate::ci), help("pass `--base` and `--head` explicitly"))]
+    Ci(String),
+
     #[error("cannot read `ca_file` {path}: {problem}")]
     #[diagnostic(
         code(fluxgate::config::ca_file),
@@ -72,13 +77,14 @@ pub enum AppError {
 /// Runs `fluxgate check`.
 pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     let repo = Repo::open(&args.repo)?;
-    let head = repo.resolve(&args.head)?;
+    let revisions = choose_revisions(args)?;
+    let head = repo.resolve(&revisions.head)?;
     let mut report = Report {
         head: head.to_string(),
         root: repo.workdir(),
         ..Report::default()
     };
-    let base = diff_base(&repo, args, head, &mut report.notices)?;
+    let base = diff_base(&repo, args, &revisions, head, &mut report.notices)?;
     report.base = base.map(|b| b.to_string());
     let config = load_config(&repo, args, base, head, &mut report.notices)?;
 
@@ -164,15 +170,28 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     Ok(report)
 }
 
+/// The exit code a report earns under `--fail-on`.
+pub fn exit_code(report: &Report, fail_on: crate::cli::FailOn) -> u8 {
+    use crate::cli::FailOn;
+    let summary = report.summary();
+    let failing = match fail_on {
+        FailOn::Error => summary.errors,
+        FailOn::Warning => summary.errors + summary.warnings,
+        FailOn::Never => 0,
+    };
+    u8::from(failing > 0)
+}
+
 /// The commit the diff starts from: the merge-base of base and head.
 fn diff_base(
     repo: &Repo,
     args: &CheckArgs,
+    revisions: &Revisions,
     head: Oid,
     notices: &mut Vec<String>,
 ) -> Result<Option<Oid>, AppError> {
-    let (base, why) = match &args.base {
-        Some(rev) => (repo.resolve(rev)?, format!("`--base {rev}`")),
+    let (base, why) = match &revisions.base {
+        Some((rev, why)) => (repo.resolve(rev)?, why.clone()),
         None => match repo.default_base() {
             Ok((name, oid)) => (oid, format!("the default branch `{name}`")),
             // `--all` needs no base: every reference is listed as added.
@@ -180,7 +199,7 @@ fn diff_base(
                 notices.push(format!(
                     "head {} ({}); no base found, every reference counts as added",
                     short(head),
-                    args.head
+                    revisions.head_why
                 ));
                 return Ok(None);
             }
@@ -189,12 +208,47 @@ fn diff_base(
     };
     let merge_base = repo.merge_base(base, head)?;
     notices.push(format!(
-        "base {} (merge-base of {why} and head), head {} (`{}`)",
+        "base {} (merge-base of {why} and head), head {} ({})",
         short(merge_base),
         short(head),
-        args.head
+        revisions.head_why
     ));
     Ok(Some(merge_base))
+}
+
+/// The revisions to compare and why: flags first, then the CI environment.
+struct Revisions {
+    base: Option<(String, String)>,
+    head: String,
+    head_why: String,
+}
+
+fn choose_revisions(args: &CheckArgs) -> Result<Revisions, AppError> {
+    let explicit_base = args
+        .base
+        .as_ref()
+        .map(|rev| (rev.clone(), format!("`--base {rev}`")));
+    if let Some(head) = &args.head {
+        return Ok(Revisions {
+            base: explicit_base,
+            head: head.clone(),
+            head_why: format!("`--head {head}`"),
+        });
+    }
+    if explicit_base.is_none() {
+        if let Some(found) = ci::detect(&|name| std::env::var(name).ok()).map_err(AppError::Ci)? {
+            return Ok(Revisions {
+                base: found.base.map(|base| (base, found.why.clone())),
+                head: found.head,
+                head_why: found.why,
+            });
+        }
+    }
+    Ok(Revisions {
+        base: explicit_base,
+        head: "HEAD".into(),
+        head_why: "`HEAD`".into(),
+    })
 }
 
 fn short(oid: Oid) -> String {

@@ -26,19 +26,67 @@ pub enum Command {
         /// The rule id, e.g. `image-reference-invalid`.
         id: String,
     },
+    /// Check every range a `git push` sends (git's pre-push hook protocol:
+    /// `<remote> <url>` as arguments, pushed refs on standard input).
+    PrePush(PrePushArgs),
+    /// Manage the git hook.
+    #[command(subcommand)]
+    Hook(HookCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write `.git/hooks/pre-push` (or under `core.hooksPath`) to run `fluxgate pre-push`.
+    Install {
+        /// The repository.
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// Replace an existing pre-push hook.
+        #[arg(long)]
+        force: bool,
+        /// Options the hook passes to `fluxgate pre-push` (after `--`), e.g. `-- --offline`.
+        #[arg(last = true)]
+        options: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]
+pub struct PrePushArgs {
+    /// The remote's name, as git passes it to the hook.
+    pub remote: Option<String>,
+    /// The remote's URL, as git passes it to the hook.
+    pub url: Option<String>,
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+/// Which findings fail the check (exit code 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Error-level findings.
+    Error,
+    /// Error- and warning-level findings.
+    Warning,
+    /// Nothing: report only (exit 0 unless the check could not run).
+    Never,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// The repository (any directory inside it; bare clones work).
     #[arg(long, default_value = ".")]
     pub repo: PathBuf,
-    /// The revision the change is merged into [default: origin/HEAD, else origin/main, origin/master, main, master].
+    /// The revision the change is merged into [default: from the CI
+    /// environment, else origin/HEAD, origin/main, origin/master, main, master].
     #[arg(long)]
     pub base: Option<String>,
-    /// The revision under review.
-    #[arg(long, default_value = "HEAD")]
-    pub head: String,
+    /// The revision under review [default: from the CI environment (GitHub
+    /// Actions, GitLab CI), else HEAD].
+    #[arg(long)]
+    pub head: Option<String>,
+    /// Which findings make the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
     /// Report every image reference in the head tree, not only changed ones.
     #[arg(long)]
     pub all: bool,

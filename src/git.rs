@@ -119,19 +119,39 @@ impl Repo {
 
     /// The remote default branch, else a local main/master: what a PR targets.
     pub fn default_base(&self) -> Result<(String, Oid), GitError> {
-        const CANDIDATES: [&str; 5] = [
-            "origin/HEAD",
-            "origin/main",
-            "origin/master",
-            "main",
-            "master",
+        self.default_base_of("origin")
+    }
+
+    /// The default branch of `remote`, else a local main/master.
+    pub fn default_base_of(&self, remote: &str) -> Result<(String, Oid), GitError> {
+        let candidates = [
+            format!("{remote}/HEAD"),
+            format!("{remote}/main"),
+            format!("{remote}/master"),
+            "main".to_string(),
+            "master".to_string(),
         ];
-        CANDIDATES
+        candidates
             .iter()
-            .find_map(|name| self.resolve(name).ok().map(|oid| (name.to_string(), oid)))
+            .find_map(|name| self.resolve(name).ok().map(|oid| (name.clone(), oid)))
             .ok_or_else(|| GitError::NoDefaultBase {
-                tried: CANDIDATES.join(", "),
+                tried: candidates.join(", "),
             })
+    }
+
+    /// Where git looks for hooks: `core.hooksPath` (relative to the work
+    /// tree), else `hooks/` in the git directory.
+    pub fn hooks_dir(&self) -> std::path::PathBuf {
+        let configured = self
+            .inner
+            .config()
+            .ok()
+            .and_then(|c| c.get_path("core.hooksPath").ok());
+        match (configured, self.inner.workdir()) {
+            (Some(path), Some(workdir)) if path.is_relative() => workdir.join(path),
+            (Some(path), _) => path,
+            (None, _) => self.inner.path().join("hooks"),
+        }
     }
 
     pub fn merge_base(&self, base: Oid, head: Oid) -> Result<Oid, GitError> {
