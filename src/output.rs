@@ -49,8 +49,15 @@ pub fn human_on_terminal(targets: &[Target]) -> bool {
         && std::io::stdout().is_terminal()
 }
 
-/// Renders and writes every target.
+/// Renders and writes every target. When GitHub annotations are written and
+/// `GITHUB_STEP_SUMMARY` names a file, the Markdown job summary is appended
+/// to it (once), since GitHub shows only a few annotations per step.
 pub fn write(report: &Report, targets: &[Target], verbose: bool) -> Result<(), String> {
+    if targets.iter().any(|t| t.format == Format::Github) {
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+            append_step_summary(report, std::path::Path::new(&path))?;
+        }
+    }
     for target in targets {
         let terminal = target.path.is_none() && std::io::stdout().is_terminal();
         let style = Style {
@@ -68,4 +75,15 @@ pub fn write(report: &Report, targets: &[Target], verbose: bool) -> Result<(), S
         }
     }
     Ok(())
+}
+
+/// Appends the job summary to `$GITHUB_STEP_SUMMARY` (created if missing).
+fn append_step_summary(report: &Report, path: &std::path::Path) -> Result<(), String> {
+    let text = report::github::step_summary(report);
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(|e| format!("cannot append the job summary to {}: {e}", path.display()))
 }

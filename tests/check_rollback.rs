@@ -55,7 +55,7 @@ fn human_output_shows_base_side_removals_with_their_snippet() {
     assert_eq!(run.code, Some(1));
     assert!(
         run.stdout
-            .contains("infrastructure/crds/backups.yaml (base)"),
+            .contains("infrastructure/crds/backups.yaml:4:9 (base)"),
         "{}",
         run.stdout
     );

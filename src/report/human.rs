@@ -17,6 +17,9 @@ pub fn render(report: &Report, style: Style) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_links(false)
         .with_urls(false)
+        // miette counts columns in bytes; the header names our own position
+        // (code points, as in every other format) instead.
+        .without_primary_span_start()
         .with_width(110);
     let mut out = String::new();
     for notice in &report.notices {
@@ -81,8 +84,10 @@ fn render_finding(
         .map(|s| s.text().to_string())
         .unwrap_or_default();
     let name = format!(
-        "{}{}",
+        "{}:{}:{}{}",
         primary.file,
+        primary.start.line,
+        primary.start.column,
         if primary.side == crate::source::Side::Base {
             " (base)"
         } else {

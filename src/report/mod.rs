@@ -1,12 +1,17 @@
 //! Reports: the result of a run and one formatter per output format.
 //! Reporters only format; every decision was made before they run.
 
+pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 
 use crate::extract::Change;
 use crate::finding::{Finding, Location, Severity};
 use crate::source::{Side, SourceText};
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -113,6 +118,14 @@ pub enum Format {
     Human,
     /// The stable machine contract (version 1).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations on the pull request).
+    Github,
+    /// GitLab Code Quality report (JSON).
+    Gitlab,
+    /// JUnit XML, for GitLab's test report (and other CI test views).
+    Junit,
 }
 
 /// How human output may decorate itself.
@@ -128,5 +141,115 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
     match format {
         Format::Human => human::render(report, style),
         Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Github => github::render(report),
+        Format::Gitlab => gitlab::render(report),
+        Format::Junit => junit::render(report),
+    }
+}
+
+/// `head` or `base`, as the machine formats name a side.
+pub fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Base => "base",
+        Side::Head => "head",
+    }
+}
+
+/// The text of the line a location starts on, without its line break.
+pub fn line_text<'a>(report: &'a Report, location: &Location) -> Option<&'a str> {
+    let text = report.sources.get(location)?.text();
+    let mut at = location.span.start.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    Some(text[start..end].trim_end_matches('\r'))
+}
+
+/// One stable identity per finding, in report order (SARIF
+/// `partialFingerprints`, GitLab `fingerprint`): the SHA-256 (hex) of the
+/// rule id, the side, the file, the trimmed text of the primary location's
+/// line, and how many findings with that same key came before this one.
+/// Line numbers are left out, so adding or removing unrelated lines does not
+/// change it; the occurrence index makes it unique even for two identical
+/// findings.
+pub fn fingerprints(report: &Report) -> Vec<String> {
+    let mut seen: HashMap<(&str, Side, &str, &str), usize> = HashMap::new();
+    report
+        .findings
+        .iter()
+        .map(|finding| {
+            let at = &finding.primary;
+            let line = line_text(report, at).unwrap_or("").trim();
+            let count = seen
+                .entry((finding.rule.id, at.side, &at.file, line))
+                .or_default();
+            let index = *count;
+            *count += 1;
+            let mut hash = Sha256::new();
+            for part in [
+                "fluxgate-finding/v1",
+                finding.rule.id,
+                side_name(at.side),
+                &at.file,
+                line,
+                &index.to_string(),
+            ] {
+                hash.update(part.as_bytes());
+                hash.update([0]);
+            }
+            format!("{:x}", hash.finalize())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Span;
+
+    /// A report with one finding of the same rule at each `needle` in `text`.
+    fn report_at(text: &str, needles: &[&str]) -> Report {
+        let source = SourceText::new("apps/db/pvc.yaml", Side::Head, text.to_string());
+        let mut report = Report::default();
+        let mut from = 0;
+        for needle in needles {
+            let start = from + text[from..].find(needle).expect("needle in text");
+            from = start + needle.len();
+            let location = Location::new(&source, Span::new(start, from));
+            report.findings.push(Finding::new(
+                &crate::rules::pvc_resized::PVC_RESIZED,
+                location,
+                "grows",
+            ));
+        }
+        report.sources.insert(source);
+        report
+    }
+
+    #[test]
+    fn fingerprints_survive_unrelated_lines_and_tell_twins_apart() {
+        let text = "a:\n  storage: 1Gi\nb:\n  storage: 1Gi\n";
+        let before = fingerprints(&report_at(text, &["1Gi", "1Gi"]));
+        assert_ne!(before[0], before[1], "identical findings stay distinct");
+        let moved = format!("# a comment\nc: 1\n{}", text.replace("b:\n", "b:\n\n"));
+        let after = fingerprints(&report_at(&moved, &["1Gi", "1Gi"]));
+        assert_eq!(before, after);
+        let edited = fingerprints(&report_at(&text.replacen("1Gi", "2Gi", 1), &["2Gi", "1Gi"]));
+        assert_ne!(
+            before[0], edited[0],
+            "a change on the line is a new finding"
+        );
+    }
+
+    #[test]
+    fn line_text_is_the_whole_line_without_its_break() {
+        let report = report_at("a: 1\r\nimage: x:y\r\n", &["x"]);
+        assert_eq!(
+            line_text(&report, &report.findings[0].primary),
+            Some("image: x:y")
+        );
     }
 }
