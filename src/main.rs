@@ -75,8 +75,17 @@ fn pre_push(args: &PrePushArgs) -> ExitCode {
         Ok(targets) => targets,
         Err(message) => return usage_error(&message),
     };
-    let ranges = match prepush::pre_commit_range(&|name| std::env::var(name).ok()) {
+    let var = |name: &str| std::env::var(name).ok();
+    let ranges = match prepush::pre_commit_range(&var) {
         Some(range) => vec![range],
+        // Under pre-commit without refs (a first push with the root commit, or
+        // `pre-commit run --hook-stage pre-push`): check HEAD against the
+        // default branch rather than nothing.
+        None if var("PRE_COMMIT").as_deref() == Some("1") => vec![prepush::Range {
+            local_ref: "HEAD".into(),
+            head: "HEAD".into(),
+            remote: None,
+        }],
         None => {
             let mut input = String::new();
             if let Err(e) = std::io::stdin().read_to_string(&mut input) {

@@ -57,14 +57,18 @@ pub fn pre_commit_range(var: &dyn Fn(&str) -> Option<String>) -> Option<Range> {
 /// Checks each range; the reports, with the range each is about.
 pub fn run(args: &PrePushArgs, ranges: &[Range]) -> Result<Vec<(Range, Report)>, AppError> {
     let repo = Repo::open(&args.check.repo)?;
-    let remote = args.remote.as_deref().unwrap_or("origin");
+    let remote = args
+        .remote
+        .clone()
+        .or_else(|| std::env::var("PRE_COMMIT_REMOTE_NAME").ok())
+        .unwrap_or_else(|| "origin".to_string());
     let mut reports = Vec::new();
     for range in ranges {
         let base = match &range.remote {
             // A remote commit this clone lacks cannot be a base: fall back to
             // the default branch (the push is probably rejected anyway).
             Some(sha) if repo.resolve(sha).is_ok() => sha.clone(),
-            _ => repo.default_base_of(remote)?.0,
+            _ => repo.default_base_of(&remote)?.0,
         };
         let mut check = args.check.clone();
         check.base = Some(base);

@@ -4,4 +4,5 @@
 #![allow(dead_code)]
 
 pub mod gitrepo;
+pub mod integrations;
 pub mod isolated;
