@@ -81,21 +81,10 @@ pub fn step_summary(report: &Report) -> String {
     let mut out = String::new();
     let verdict = if s.errors > 0 { "❌" } else { "✅" };
     let _ = writeln!(out, "## {verdict} fluxgate\n");
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let _ = write!(
         out,
-        "**{}**, **{}**, **{}**",
-        plural(s.errors, "error"),
-        plural(s.warnings, "warning"),
-        plural(s.notes, "note")
-    );
-    if report.suppressed > 0 {
-        let _ = write!(out, " ({} suppressed)", report.suppressed);
-    }
-    let _ = write!(
-        out,
-        "; {} checked",
-        plural(report.images.len(), "image reference")
+        "{}",
+        report.counts_sentence(|count| format!("**{count}**"))
     );
     let short = |sha: &str| sha.chars().take(12).collect::<String>();
     match &report.base {

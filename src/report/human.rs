@@ -143,21 +143,5 @@ fn render_images(out: &mut String, images: &[ImageRecord]) {
 }
 
 fn render_summary(out: &mut String, report: &Report) {
-    let s = report.summary();
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let _ = write!(
-        out,
-        "\nfluxgate: {}, {}, {}",
-        plural(s.errors, "error"),
-        plural(s.warnings, "warning"),
-        plural(s.notes, "note")
-    );
-    if report.suppressed > 0 {
-        let _ = write!(out, " ({} suppressed)", report.suppressed);
-    }
-    let _ = writeln!(
-        out,
-        "; {} checked",
-        plural(report.images.len(), "image reference")
-    );
+    let _ = writeln!(out, "\nfluxgate: {}", report.counts_sentence(|count| count));
 }

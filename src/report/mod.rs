@@ -100,7 +100,32 @@ pub struct Summary {
     pub notes: usize,
 }
 
+/// `1 error` / `2 errors`.
+pub fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 impl Report {
+    /// "2 errors, 1 warning, 0 notes (1 suppressed); 6 image references
+    /// checked", each count passed through `emphasis` (bold in Markdown).
+    pub fn counts_sentence(&self, emphasis: impl Fn(String) -> String) -> String {
+        let s = self.summary();
+        let mut sentence = format!(
+            "{}, {}, {}",
+            emphasis(plural(s.errors, "error")),
+            emphasis(plural(s.warnings, "warning")),
+            emphasis(plural(s.notes, "note"))
+        );
+        if self.suppressed > 0 {
+            sentence.push_str(&format!(" ({} suppressed)", self.suppressed));
+        }
+        sentence.push_str(&format!(
+            "; {} checked",
+            plural(self.images.len(), "image reference")
+        ));
+        sentence
+    }
+
     pub fn summary(&self) -> Summary {
         let count = |s: Severity| self.findings.iter().filter(|f| f.severity == s).count();
         Summary {
