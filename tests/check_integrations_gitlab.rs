@@ -12,8 +12,8 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 use support::integrations::{
-    assert_accepts, assert_rejects, broken, clear_ci_env, executable, gitops_repo, keys, read,
-    readme_block, recorded, root, schema_validate, text, write, yaml,
+    assert_accepts, assert_rejects, broken, clear_ci_env, executable, gitlab_job_lines,
+    gitops_repo, keys, read, readme_block, recorded, root, schema_validate, text, write, yaml,
 };
 
 #[test]
@@ -76,14 +76,7 @@ fn gitlab_template_and_readme_snippet_are_valid_pipelines() {
 /// Runs the template's `.fluxgate` job script (before_script, then script,
 /// in one shell as the runner does) with POSIX `sh`, stand-ins first on PATH.
 fn run_gitlab_job(dir: &Path, vars: &[(&str, &str)]) -> Output {
-    let pipeline = yaml(&root().join("ci/gitlab/fluxgate.gitlab-ci.yml"));
-    let job = &pipeline[".fluxgate"];
-    let mut lines = Vec::new();
-    for part in ["before_script", "script"] {
-        for line in job[part].as_array().unwrap() {
-            lines.push(line.as_str().unwrap().to_string());
-        }
-    }
+    let lines = gitlab_job_lines();
     let project = dir.join("project");
     std::fs::create_dir_all(&project).unwrap();
     let mut command = Command::new("sh");

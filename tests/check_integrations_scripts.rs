@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 use support::integrations::{
-    action, assert_accepts, assert_rejects, broken, offline, pre_commit, readme_yaml_blocks, root,
-    run, shellcheck, write, yaml,
+    action, assert_accepts, assert_rejects, broken, gitlab_job_lines, offline, pre_commit,
+    readme_yaml_blocks, root, run, shellcheck, write, yaml,
 };
 
 fn shellcheck_script(dir: &Path, name: &str, shell: &str, script: &str) -> Output {
@@ -42,14 +42,7 @@ fn scripts_pass_shellcheck() {
         }
     }
     // The GitLab job, as the one POSIX sh script the runner makes of it.
-    let pipeline = yaml(&root().join("ci/gitlab/fluxgate.gitlab-ci.yml"));
-    let job = &pipeline[".fluxgate"];
-    let mut lines = Vec::new();
-    for part in ["before_script", "script"] {
-        for line in job[part].as_array().unwrap() {
-            lines.push(line.as_str().unwrap().to_string());
-        }
-    }
+    let lines = gitlab_job_lines();
     assert_accepts(
         "shellcheck: the GitLab job",
         &shellcheck_script(dir.path(), "gitlab.sh", "sh", &lines.join("\n")),

@@ -372,3 +372,20 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The GitLab template's `.fluxgate` job as the runner runs it: `before_script`
+/// then `script`, one shell line each.
+pub fn gitlab_job_lines() -> Vec<String> {
+    let pipeline = yaml(&root().join("ci/gitlab/fluxgate.gitlab-ci.yml"));
+    let job = &pipeline[".fluxgate"];
+    ["before_script", "script"]
+        .iter()
+        .flat_map(|part| {
+            job[*part]
+                .as_array()
+                .expect("a list of script lines")
+                .clone()
+        })
+        .map(|line| line.as_str().expect("a script line").to_string())
+        .collect()
+}
