@@ -8,6 +8,7 @@ use git2::{
 };
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 const SHALLOW_HELP: &str = "this clone is shallow and lacks that commit: fetch the full history \
 (GitHub Actions: `actions/checkout` with `fetch-depth: 0`; GitLab CI: `GIT_DEPTH: 0`; locally: `git fetch --unshallow`)";
@@ -72,7 +73,18 @@ pub enum Blob {
 
 pub struct Repo {
     inner: Repository,
-    chart_dirs: std::cell::RefCell<HashMap<(Oid, String), bool>>,
+    /// Directories of a commit already read for [`Repo::in_helm_chart`]
+    /// (`None`: no such directory), so each tree is read once per commit:
+    /// libgit2 does not cache large trees, and reading `apps/` (thousands of
+    /// entries) once per changed file made a big pull request quadratic.
+    chart_dirs: std::cell::RefCell<HashMap<(Oid, String), Option<Arc<DirEntries>>>>,
+}
+
+/// What [`Repo::in_helm_chart`] needs of one directory.
+#[derive(Debug)]
+struct DirEntries {
+    has_chart: bool,
+    subdirs: HashMap<String, Oid>,
 }
 
 /// Whether a path is a YAML file fluxgate reads.
@@ -258,38 +270,52 @@ impl Repo {
     /// Whether a file sits inside a Helm chart (an ancestor directory holds
     /// `Chart.yaml`): such files are templates, not manifests.
     pub fn in_helm_chart(&self, commit: Oid, path: &str) -> Result<bool, GitError> {
-        let tree = self.inner.find_commit(commit)?.tree()?;
         let mut dir = path;
         while let Some((parent, _)) = dir.rsplit_once('/') {
             dir = parent;
-            if self.dir_has_chart(commit, &tree, dir)? {
+            if self.dir_entries(commit, dir)?.is_some_and(|d| d.has_chart) {
                 return Ok(true);
             }
         }
-        self.dir_has_chart(commit, &tree, "")
+        Ok(self.dir_entries(commit, "")?.is_some_and(|d| d.has_chart))
     }
 
-    fn dir_has_chart(
-        &self,
-        commit: Oid,
-        tree: &git2::Tree<'_>,
-        dir: &str,
-    ) -> Result<bool, GitError> {
+    /// The entries of directory `dir` (`""`: the root) of `commit`, read
+    /// through its parent's cached entries.
+    fn dir_entries(&self, commit: Oid, dir: &str) -> Result<Option<Arc<DirEntries>>, GitError> {
         let key = (commit, dir.to_string());
-        if let Some(&known) = self.chart_dirs.borrow().get(&key) {
-            return Ok(known);
+        if let Some(known) = self.chart_dirs.borrow().get(&key) {
+            return Ok(known.clone());
         }
-        let chart = if dir.is_empty() {
-            "Chart.yaml".to_string()
+        let tree_id = if dir.is_empty() {
+            Some(self.inner.find_commit(commit)?.tree_id())
         } else {
-            format!("{dir}/Chart.yaml")
+            let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
+            self.dir_entries(commit, parent)?
+                .and_then(|p| p.subdirs.get(name).copied())
         };
-        let found = match tree.get_path(Path::new(&chart)) {
-            Ok(_) => true,
-            Err(e) if e.code() == ErrorCode::NotFound => false,
-            Err(e) => return Err(e.into()),
+        let entries = match tree_id {
+            None => None,
+            Some(id) => {
+                let tree = self.inner.find_tree(id)?;
+                let mut entries = DirEntries {
+                    has_chart: false,
+                    subdirs: HashMap::new(),
+                };
+                for entry in tree.iter() {
+                    let name = String::from_utf8_lossy(entry.name_bytes());
+                    match entry.kind() {
+                        Some(ObjectType::Tree) => {
+                            entries.subdirs.insert(name.into_owned(), entry.id());
+                        }
+                        _ if name == "Chart.yaml" => entries.has_chart = true,
+                        _ => {}
+                    }
+                }
+                Some(Arc::new(entries))
+            }
         };
-        self.chart_dirs.borrow_mut().insert(key, found);
-        Ok(found)
+        self.chart_dirs.borrow_mut().insert(key, entries.clone());
+        Ok(entries)
     }
 }
