@@ -34,7 +34,9 @@ pub fn document_images(path: &str, root: &Node) -> DocumentImages {
                 .unwrap_or_default(),
         };
     }
-    let Some(id) = id else {
+    // A document with a kind but no usable `metadata.name` cannot be applied,
+    // but the images it names are still the change's: they are checked too.
+    let Some(id) = id.or_else(|| unnamed(root)) else {
         return DocumentImages {
             kind: String::new(),
             name: String::new(),
@@ -55,6 +57,21 @@ pub fn document_images(path: &str, root: &Node) -> DocumentImages {
         name: id.display_name(),
         sites,
     }
+}
+
+/// The identity of a document without a usable `metadata.name`: its kind only.
+fn unnamed(root: &Node) -> Option<ObjectId> {
+    let kind = root.get("kind")?.as_str()?;
+    let api_version = root
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .unwrap_or_default();
+    Some(ObjectId {
+        group: crate::k8s::api_group(api_version).to_string(),
+        kind: kind.to_string(),
+        namespace: None,
+        name: String::new(),
+    })
 }
 
 /// How a reference relates to the base side.

@@ -64,6 +64,16 @@ pub struct BlobRef {
     pub id: Oid,
 }
 
+/// A changed entry that is not a regular file, so fluxgate does not read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unread {
+    /// A symbolic link named like a YAML file: not followed, since it may
+    /// point outside the repository or in a loop.
+    Symlink(String),
+    /// A submodule: its files belong to another repository.
+    Submodule(String),
+}
+
 /// What reading a file gave.
 #[derive(Debug)]
 pub enum Blob {
@@ -217,6 +227,43 @@ impl Repo {
             }
         }
         Ok(changes)
+    }
+
+    /// The symbolic links named like YAML files and the submodules that
+    /// `to` adds or changes since `from` (every one in `to` without `from`),
+    /// which fluxgate passes over; for `--verbose`.
+    pub fn unread_entries(&self, from: Option<Oid>, to: Oid) -> Result<Vec<Unread>, GitError> {
+        let classify = |path: String, mode: i32| match mode {
+            0o120000 if is_yaml(&path) => Some(Unread::Symlink(path)),
+            0o160000 => Some(Unread::Submodule(path)),
+            _ => None,
+        };
+        let new = self.inner.find_commit(to)?.tree()?;
+        let mut unread = Vec::new();
+        match from {
+            Some(from) => {
+                let old = self.inner.find_commit(from)?.tree()?;
+                let mut options = DiffOptions::new();
+                options.include_typechange(true);
+                let diff =
+                    self.inner
+                        .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut options))?;
+                for delta in diff.deltas().filter(|d| d.status() != Delta::Deleted) {
+                    let file = delta.new_file();
+                    let Some(path) = file.path_bytes() else {
+                        continue;
+                    };
+                    let path = String::from_utf8_lossy(path).into_owned();
+                    unread.extend(classify(path, i32::from(file.mode())));
+                }
+            }
+            None => new.walk(TreeWalkMode::PreOrder, |dir, entry| {
+                let path = format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes()));
+                unread.extend(classify(path, entry.filemode()));
+                TreeWalkResult::Ok
+            })?,
+        }
+        Ok(unread)
     }
 
     /// Every YAML file of a commit (for `--all`).

@@ -35,7 +35,12 @@ pub fn record(image_use: ImageUse, offline: bool) -> (ImageRecord, Option<Findin
     };
     let text = match &site.reference {
         Err(problem) => {
-            record.reference = source.text()[site.span.start..site.span.end].to_string();
+            let written = &source.text()[site.span.start..site.span.end];
+            // A block collection written where a reference belongs is no
+            // reference to repeat on one line.
+            if !written.contains('\n') {
+                record.reference = written.to_string();
+            }
             record.detail = Some(problem.clone());
             let finding =
                 image_reference_invalid::finding(&source, site.span, &record.reference, problem);

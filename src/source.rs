@@ -79,7 +79,11 @@ impl SourceText {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let line_start = self.line_starts[line_index];
+        let mut line_start = self.line_starts[line_index];
+        // A byte-order mark is not a column: editors do not show it.
+        if line_start == 0 && self.text.starts_with('\u{feff}') {
+            line_start = offset.min('\u{feff}'.len_utf8());
+        }
         let column = self.text[line_start..offset].chars().count() + 1;
         Position {
             line: line_index + 1,
@@ -113,5 +117,14 @@ mod tests {
         assert_eq!(src.position(x), Position { line: 2, column: 5 });
         assert_eq!(src.offset_of(1, 4), x);
         assert_eq!(src.position(999).line, 3);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_column() {
+        let src = SourceText::new("a.yaml", Side::Head, "\u{feff}a: 1\nb: 2\n".to_string());
+        assert_eq!(src.position(0), Position { line: 1, column: 1 });
+        assert_eq!(src.position(3), Position { line: 1, column: 1 });
+        assert_eq!(src.position(6), Position { line: 1, column: 4 });
+        assert_eq!(src.position(8), Position { line: 2, column: 1 });
     }
 }

@@ -298,11 +298,7 @@ pub fn parse(text: &str, limits: &Limits) -> ParsedYaml {
         let event = match parser.parse() {
             Ok(event) => event,
             Err(err) => {
-                let offset = err.problem_mark().map_or(0, |m| m.index as usize + bom);
-                let mut message = err.problem().to_string();
-                if let Some(context) = err.context() {
-                    message = format!("{message} ({context})");
-                }
+                let (offset, message) = locate_error(text, bom, &err);
                 builder.fail(YamlError {
                     message,
                     span: Span::new(offset, offset),
@@ -320,6 +316,56 @@ pub fn parse(text: &str, limits: &Limits) -> ParsedYaml {
         }
     }
     builder.parsed
+}
+
+/// Where a libyaml error points and what it says, made useful: libyaml's
+/// reader errors carry no position, and an error at the end of the input is
+/// about what was left open, not about the end.
+fn locate_error(text: &str, bom: usize, err: &libyaml_safer::Error) -> (usize, String) {
+    if err.kind() == libyaml_safer::ErrorKind::Reader {
+        // The text is valid UTF-8, so the reader can only have refused a
+        // character YAML does not allow; it is the first such one.
+        if let Some((at, c)) = text[bom..]
+            .char_indices()
+            .find(|&(_, c)| !yaml_printable(c))
+        {
+            return (
+                bom + at,
+                format!(
+                    "control character U+{:04X} is not allowed in YAML (is this a binary file?)",
+                    u32::from(c)
+                ),
+            );
+        }
+    }
+    let offset = err
+        .problem_mark()
+        .map_or(0, |m| m.index as usize + bom)
+        .min(text.len());
+    let problem = err.problem();
+    // Marks fall on character boundaries; `get` keeps a surprise from panicking.
+    let rest = text.get(offset..).unwrap_or_default();
+    match (err.context(), err.context_mark()) {
+        (Some(context), Some(mark)) if rest.trim().is_empty() => (
+            (mark.index as usize + bom).min(offset),
+            format!("{problem} ({context} that starts here)"),
+        ),
+        (context, _) => {
+            let mut message = match context {
+                Some(context) => format!("{problem} ({context})"),
+                None => problem.to_string(),
+            };
+            if rest.starts_with('\t') {
+                message.push_str(": a tab, and YAML indents with spaces only");
+            }
+            (offset, message)
+        }
+    }
+}
+
+/// The characters YAML 1.1 allows in a stream (libyaml's reader check).
+fn yaml_printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 
 enum Frame {

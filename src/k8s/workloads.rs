@@ -19,23 +19,44 @@ fn pod_spec_path(group: &str, kind: &str) -> Option<&'static [&'static str]> {
 const CONTAINER_LISTS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"];
 
 /// Every container image of a workload's pod template; `None` when the
-/// document is not a workload.
+/// document is not a workload. Where the template is malformed (a string
+/// where the pod spec or a container should be), the images cannot be read:
+/// that place is reported as a site without a reference, never passed over.
 pub fn image_sites(root: &Node, id: &ObjectId) -> Option<Vec<ImageSite>> {
     let path = pod_spec_path(&id.group, &id.kind)?;
     let mut sites = Vec::new();
-    let Some(pod_spec) = root.get_path(path) else {
-        return Some(sites);
-    };
+    let mut pod_spec = root;
+    for (depth, key) in path.iter().enumerate() {
+        match pod_spec.get(key) {
+            None => return Some(sites),
+            Some(node) if node.is_null() => return Some(sites),
+            Some(node) if node.as_mapping().is_none() => {
+                sites.push(unreadable(node, path[..=depth].join("."), "a mapping"));
+                return Some(sites);
+            }
+            Some(node) => pod_spec = node,
+        }
+    }
     let prefix = path.join(".");
     for list_name in CONTAINER_LISTS {
-        let Some(list) = pod_spec.get(list_name).and_then(Node::as_sequence) else {
+        let Some(list) = pod_spec.get(list_name).filter(|l| !l.is_null()) else {
+            continue;
+        };
+        let Some(list) = list.as_sequence() else {
+            let field = format!("{prefix}.{list_name}");
+            sites.push(unreadable(list, field, "a list of containers"));
             continue;
         };
         for (index, container) in list.iter().enumerate() {
+            let field = format!("{prefix}.{list_name}[{index}].image");
+            if container.as_mapping().is_none() {
+                let field = format!("{prefix}.{list_name}[{index}]");
+                sites.push(unreadable(container, field, "a container (a mapping)"));
+                continue;
+            }
             let Some(image) = container.get("image") else {
                 continue;
             };
-            let field = format!("{prefix}.{list_name}[{index}].image");
             let name = container.get("name").and_then(Node::scalar_text);
             let key = match name {
                 Some(name) => format!("{prefix}.{list_name}[name={name}].image"),
@@ -58,4 +79,21 @@ pub fn image_sites(root: &Node, id: &ObjectId) -> Option<Vec<ImageSite>> {
         }
     }
     Some(sites)
+}
+
+/// A place in the pod template that should hold images but has the wrong
+/// shape, so the images in it cannot be read.
+fn unreadable(node: &Node, field: String, expected: &str) -> ImageSite {
+    ImageSite {
+        reference: Err(format!(
+            "`{field}` must be {expected}, found {}, so its images cannot be read",
+            node.type_name()
+        )),
+        incomplete: None,
+        span: node.span,
+        related: Vec::new(),
+        parts: Vec::new(),
+        key: field.clone(),
+        field,
+    }
 }

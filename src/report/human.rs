@@ -71,18 +71,29 @@ fn render_finding(
     for line in elsewhere {
         help.push_str(&format!("\n{line}"));
     }
-    let mut diagnostic = MietteDiagnostic::new(finding.message.clone())
+    let mut text = report
+        .sources
+        .get(primary)
+        .map(|s| s.text().to_string())
+        .unwrap_or_default();
+    let mut message = finding.message.clone();
+    if !showable(&text, primary.span) {
+        // Binary content or an endless line: name the place, never print
+        // the bytes (they may hold terminal escape sequences).
+        text.clear();
+        labels.clear();
+        message = format!(
+            "{}:{}:{}: {message} (the line is not shown: it holds control characters or is over {MAX_SHOWN_LINE} characters long)",
+            primary.file, primary.start.line, primary.start.column
+        );
+    }
+    let mut diagnostic = MietteDiagnostic::new(message)
         .with_code(finding.rule.id)
         .with_severity(severity)
         .with_labels(labels);
     if !help.is_empty() {
         diagnostic = diagnostic.with_help(help);
     }
-    let text = report
-        .sources
-        .get(primary)
-        .map(|s| s.text().to_string())
-        .unwrap_or_default();
     let name = format!(
         "{}:{}:{}{}",
         primary.file,
@@ -108,6 +119,34 @@ fn render_finding(
         );
     }
     out.push('\n');
+}
+
+/// Longest source line a snippet shows.
+const MAX_SHOWN_LINE: usize = 400;
+
+/// Whether the lines miette would show around `span` (one of context either
+/// side) are fit for a terminal: no control characters, no endless line.
+fn showable(text: &str, span: crate::source::Span) -> bool {
+    // A span into a file that is not UTF-8 may end inside a replacement character.
+    let end = (span.end..=text.len()).find(|&i| text.is_char_boundary(i));
+    let (Some(before), Some(end)) = (text.get(..span.start), end) else {
+        return false;
+    };
+    let after = &text[end..];
+    let from = before
+        .rfind('\n')
+        .and_then(|i| before[..i].rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let to = after
+        .match_indices('\n')
+        .nth(1)
+        .map_or(text.len(), |(i, _)| end + i);
+    text[from..to].split('\n').all(|line| {
+        line.chars().count() <= MAX_SHOWN_LINE
+            && !line
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\t' | '\r'))
+    })
 }
 
 fn render_images(out: &mut String, images: &[ImageRecord]) {
