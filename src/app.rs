@@ -6,7 +6,7 @@ use crate::ci;
 use crate::cli::CheckArgs;
 use crate::config::{self, Config, ConfigError, Level};
 use crate::finding::Finding;
-use crate::git::{BlobRef, GitError, Repo};
+use crate::git::{BlobRef, GitError, Repo, Unread};
 use crate::images;
 use crate::load::{self, Skip, MAX_FILE_BYTES};
 use crate::pairs;
@@ -119,6 +119,16 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     } else {
         changes.iter().filter_map(|c| c.head.clone()).collect()
     };
+    if args.verbose {
+        for unread in repo.unread_entries(base.filter(|_| !args.all), head)? {
+            report.notices.push(match unread {
+                Unread::Symlink(path) => format!("skipped {path}: a symbolic link (not followed)"),
+                Unread::Submodule(path) => {
+                    format!("skipped {path}: a submodule (its files are not checked)")
+                }
+            });
+        }
+    }
     let mut findings = Vec::new();
     let mut suppressions = Vec::new();
     let mut changed_head_files = Vec::new();
@@ -133,6 +143,13 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
             continue;
         }
         let file = load::load(&repo, Side::Head, blob, &limits)?;
+        let encrypted = |d: &crate::yaml::Document| crate::extract::is_sops_encrypted(&d.root);
+        if args.verbose && file.parsed.documents.iter().any(encrypted) {
+            report.notices.push(format!(
+                "skipped {}: SOPS-encrypted (its values are ciphertext)",
+                blob.path
+            ));
+        }
         findings.extend(parse_findings(&file));
         if !args.no_ignores {
             suppressions.extend(suppress::collect(&file));
