@@ -10,18 +10,20 @@ use crate::git::{BlobRef, GitError, Repo, Unread};
 use crate::images;
 use crate::load::{self, Skip, MAX_FILE_BYTES};
 use crate::pairs;
+use crate::parallel;
 use crate::registry::auth::AuthSources;
 use crate::registry::endpoint::{Endpoints, RegistryRule};
 use crate::registry::{self, Checker};
-use crate::report::{Report, Sources};
+use crate::report::{ImageRecord, Report, Sources};
 use crate::rules::{self, yaml_duplicate_key, yaml_invalid};
-use crate::source::Side;
+use crate::source::{Side, SourceText};
 use crate::suppress;
 use crate::verify;
 use crate::yaml::Limits;
 use git2::Oid;
 use std::collections::HashSet;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why a run could not be carried out (exit code 2).
@@ -132,39 +134,24 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     let mut findings = Vec::new();
     let mut suppressions = Vec::new();
     let mut changed_head_files = Vec::new();
-    for blob in &head_files {
-        if let Some(Skip::HelmChart) = load::skip_reason(&repo, head, &blob.path)? {
-            if args.verbose {
-                report.notices.push(format!(
-                    "skipped {}: inside a Helm chart (a template, not a manifest)",
-                    blob.path
-                ));
-            }
-            continue;
-        }
-        let file = load::load(&repo, Side::Head, blob, &limits)?;
-        let encrypted = |d: &crate::yaml::Document| crate::extract::is_sops_encrypted(&d.root);
-        if args.verbose && file.parsed.documents.iter().any(encrypted) {
-            report.notices.push(format!(
-                "skipped {}: SOPS-encrypted (its values are ciphertext)",
-                blob.path
-            ));
-        }
-        findings.extend(parse_findings(&file));
-        if !args.no_ignores {
-            suppressions.extend(suppress::collect(&file));
-        }
-        // A file the change did not touch (only listed with `--all`) is unchanged.
-        let touched = base.is_none() || changed_head_paths.contains(blob.path.as_str());
-        for image_use in changes::image_uses(&file, touched.then_some(&base_index), args.all) {
-            let (record, finding) = images::record(image_use, args.offline);
+    let scope = HeadScope {
+        args,
+        commit: head,
+        base_known: base.is_some(),
+        changed_paths: &changed_head_paths,
+        base_index: &base_index,
+        limits: &limits,
+    };
+    for file in analyse_head_files(&repo, &scope, &head_files, &mut report.notices)? {
+        report.notices.extend(file.notice);
+        findings.extend(file.findings);
+        suppressions.extend(file.suppressions);
+        for (record, finding) in file.images {
             report.images.push(record);
             findings.extend(finding);
         }
-        sources.insert(file.source.clone());
-        if touched {
-            changed_head_files.push(file);
-        }
+        sources.insert(file.source);
+        changed_head_files.extend(file.touched);
     }
     findings.extend(rules::check_changes(&pairs::pair(
         &base_files,
@@ -185,6 +172,100 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         (&a.location.file, a.location.start).cmp(&(&b.location.file, b.location.start))
     });
     Ok(report)
+}
+
+/// What the head files are analysed against.
+struct HeadScope<'a> {
+    args: &'a CheckArgs,
+    commit: Oid,
+    /// Without a base, every file counts as touched.
+    base_known: bool,
+    changed_paths: &'a HashSet<&'a str>,
+    base_index: &'a BaseIndex,
+    limits: &'a Limits,
+}
+
+/// What one head file contributes to the report.
+struct HeadFile {
+    source: Arc<SourceText>,
+    /// The parsed file, kept for the rollback rules if the change touched it.
+    touched: Option<load::LoadedFile>,
+    notice: Option<String>,
+    findings: Vec<Finding>,
+    suppressions: Vec<suppress::Suppression>,
+    images: Vec<(ImageRecord, Option<Finding>)>,
+}
+
+/// Reads the head files on this thread (a git repository handle is not
+/// shared between threads) while every core parses and analyses them; the
+/// results come back in `blobs` order, so the report does not depend on
+/// scheduling.
+fn analyse_head_files(
+    repo: &Repo,
+    scope: &HeadScope<'_>,
+    blobs: &[BlobRef],
+    notices: &mut Vec<String>,
+) -> Result<Vec<HeadFile>, AppError> {
+    let read = blobs.iter().filter_map(|blob| {
+        match load::skip_reason(repo, scope.commit, &blob.path) {
+            Err(e) => return Some(Err(e)),
+            Ok(Some(Skip::HelmChart)) => {
+                if scope.args.verbose {
+                    notices.push(format!(
+                        "skipped {}: inside a Helm chart (a template, not a manifest)",
+                        blob.path
+                    ));
+                }
+                return None;
+            }
+            Ok(None) => {}
+        }
+        Some(
+            repo.read_blob(blob.id, MAX_FILE_BYTES)
+                .map(|content| (blob, content)),
+        )
+    });
+    let threads = if blobs.len() > 1 {
+        parallel::cores()
+    } else {
+        1
+    };
+    let analysed = parallel::ordered_map(threads, read, |(blob, content)| {
+        analyse_head_file(scope, blob, content)
+    })?;
+    Ok(analysed)
+}
+
+/// Parses one head file and collects its findings, suppressions and images.
+fn analyse_head_file(scope: &HeadScope<'_>, blob: &BlobRef, content: crate::git::Blob) -> HeadFile {
+    let args = scope.args;
+    let file = load::from_blob(Side::Head, &blob.path, content, scope.limits);
+    let encrypted = |d: &crate::yaml::Document| crate::extract::is_sops_encrypted(&d.root);
+    let notice = (args.verbose && file.parsed.documents.iter().any(encrypted)).then(|| {
+        format!(
+            "skipped {}: SOPS-encrypted (its values are ciphertext)",
+            blob.path
+        )
+    });
+    let suppressions = if args.no_ignores {
+        Vec::new()
+    } else {
+        suppress::collect(&file)
+    };
+    // A file the change did not touch (only listed with `--all`) is unchanged.
+    let touched = !scope.base_known || scope.changed_paths.contains(blob.path.as_str());
+    let images = changes::image_uses(&file, touched.then_some(scope.base_index), args.all)
+        .into_iter()
+        .map(|image_use| images::record(image_use, args.offline))
+        .collect();
+    HeadFile {
+        source: file.source.clone(),
+        notice,
+        findings: parse_findings(&file),
+        suppressions,
+        images,
+        touched: touched.then_some(file),
+    }
 }
 
 /// The exit code a report earns under `--fail-on`.

@@ -21,6 +21,7 @@ pub mod k8s;
 pub mod load;
 pub mod output;
 pub mod pairs;
+pub mod parallel;
 pub mod prepush;
 pub mod registry;
 pub mod report;

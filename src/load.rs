@@ -33,23 +33,27 @@ pub fn load(
     blob: &BlobRef,
     limits: &Limits,
 ) -> Result<LoadedFile, GitError> {
-    let bytes = match repo.read_blob(blob.id, MAX_FILE_BYTES)? {
-        Blob::Bytes(bytes) => bytes,
+    Ok(from_blob(
+        side,
+        &blob.path,
+        repo.read_blob(blob.id, MAX_FILE_BYTES)?,
+        limits,
+    ))
+}
+
+/// Parses a blob already read with [`Repo::read_blob`] (`MAX_FILE_BYTES`):
+/// the part of [`load`] that needs no repository, so it can run on any thread.
+pub fn from_blob(side: Side, path: &str, blob: Blob, limits: &Limits) -> LoadedFile {
+    match blob {
+        Blob::Bytes(bytes) => parse_bytes(side, path, bytes, limits),
         Blob::TooLarge(size) => {
             let message = format!(
                 "the file is {size} bytes, over the {} MiB limit fluxgate parses",
                 MAX_FILE_BYTES / (1024 * 1024)
             );
-            return Ok(unreadable(
-                side,
-                &blob.path,
-                String::new(),
-                Span::default(),
-                message,
-            ));
+            unreadable(side, path, String::new(), Span::default(), message)
         }
-    };
-    Ok(parse_bytes(side, &blob.path, bytes, limits))
+    }
 }
 
 /// Decodes and parses file content.

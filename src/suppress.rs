@@ -55,6 +55,11 @@ pub struct Suppression {
 pub fn collect(file: &LoadedFile) -> Vec<Suppression> {
     let source = &file.source;
     let text = source.text();
+    // Every suppression names fluxgate: most files can be passed over
+    // without looking at their comments.
+    if !text.contains("fluxgate") {
+        return Vec::new();
+    }
     let mut scalars = Vec::new();
     for doc in &file.parsed.documents {
         scalar_spans(&doc.root, &mut scalars);
