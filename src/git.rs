@@ -201,8 +201,23 @@ impl Repo {
     pub fn changed_yaml_files(&self, from: Oid, to: Oid) -> Result<Vec<FileChange>, GitError> {
         let old = self.inner.find_commit(from)?.tree()?;
         let new = self.inner.find_commit(to)?.tree()?;
+        // libgit2 diffs two trees by walking every entry of both, also in
+        // subtrees that are the same object; a one-file change in a tree of
+        // thousands of directories would cost them all. So find the paths
+        // that differ here first, then let libgit2 diff (and find renames
+        // among) only those paths.
+        let mut differing = Vec::new();
+        self.differing_paths(&old, &new, &mut Vec::new(), &mut differing)?;
+        if differing.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut options = DiffOptions::new();
-        options.include_typechange(true);
+        options
+            .include_typechange(true)
+            .disable_pathspec_match(true);
+        for path in differing {
+            options.pathspec(path);
+        }
         let mut diff = self
             .inner
             .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut options))?;
@@ -268,6 +283,57 @@ impl Repo {
             })?,
         }
         Ok(unread)
+    }
+
+    /// Paths (below `prefix`) where two trees differ, without entering
+    /// subtrees that are the same object: a file or directory added,
+    /// deleted, changed in content, mode or type. A directory on one side
+    /// only is one path (everything below it differs).
+    fn differing_paths(
+        &self,
+        old: &git2::Tree<'_>,
+        new: &git2::Tree<'_>,
+        prefix: &mut Vec<u8>,
+        out: &mut Vec<Vec<u8>>,
+    ) -> Result<(), GitError> {
+        let path = |name: &[u8]| [prefix.as_slice(), name].concat();
+        let mut subtrees = Vec::new();
+        for old_entry in old.iter() {
+            let name = old_entry.name_bytes();
+            let Some(new_entry) = new.get_name_bytes(name) else {
+                out.push(path(name));
+                continue;
+            };
+            if old_entry.id() == new_entry.id() && old_entry.filemode() == new_entry.filemode() {
+                continue;
+            }
+            let both_trees = old_entry.kind() == Some(ObjectType::Tree)
+                && new_entry.kind() == Some(ObjectType::Tree);
+            if both_trees {
+                subtrees.push((name.to_vec(), old_entry.id(), new_entry.id()));
+            } else {
+                out.push(path(name));
+            }
+        }
+        for new_entry in new.iter() {
+            if old.get_name_bytes(new_entry.name_bytes()).is_none() {
+                out.push(path(new_entry.name_bytes()));
+            }
+        }
+        for (name, old_id, new_id) in subtrees {
+            let depth = prefix.len();
+            prefix.extend_from_slice(&name);
+            prefix.push(b'/');
+            let result = self.differing_paths(
+                &self.inner.find_tree(old_id)?,
+                &self.inner.find_tree(new_id)?,
+                prefix,
+                out,
+            );
+            prefix.truncate(depth);
+            result?;
+        }
+        Ok(())
     }
 
     /// Every YAML file of a commit (for `--all`).
