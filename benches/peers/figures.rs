@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::generate::{self, PR_FILE, RESOURCES_PER_APP};
-use crate::measure::{alternate, median, show_kib, Cmd};
+use crate::measure::{alternate, median, Cmd};
 use crate::registry::{media::ACCEPT_ALL_MANIFESTS, TestRegistry, Tool};
 use crate::seed::{self, References};
 use crate::Options;
@@ -221,7 +221,7 @@ fn registry_checks(env: &Env, options: &Options) -> Vec<Row> {
         median(&samples[1]),
         median(&samples[2]),
     );
-    let flux_rss = fluxgate.peak_rss_kib();
+    let flux_usage = fluxgate.usage();
     let requests = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(" / ");
     let what = "500 unique references (400 exist, 100 missing), loopback registry, plain HTTP";
     vec![
@@ -238,11 +238,7 @@ fn registry_checks(env: &Env, options: &Options) -> Vec<Row> {
                 requests(&flux_requests),
                 requests(&curl_requests)
             ),
-            rss: format!(
-                "fluxgate {}; curl {}",
-                show_kib(flux_rss),
-                show_kib(curl.peak_rss_kib())
-            ),
+            rss: format!("fluxgate {flux_usage}; curl {}", curl.usage()),
         },
         Row {
             figure: "1b",
@@ -254,9 +250,8 @@ fn registry_checks(env: &Env, options: &Options) -> Vec<Row> {
             pass: ratio(skopeo_t, flux) >= 30.0,
             requests: format!("skopeo loop {}", requests(&skopeo_requests)),
             rss: format!(
-                "fluxgate {}; skopeo {} (one run)",
-                show_kib(flux_rss),
-                show_kib(skopeo[0].peak_rss_kib())
+                "fluxgate {flux_usage}; skopeo {} (one of the 500 runs)",
+                skopeo[0].usage()
             ),
         },
     ]
@@ -283,7 +278,7 @@ fn full_tree(env: &Env, options: &Options, big: &Path, shape: &str) -> Row {
     );
     let samples = alternate(&mut [(&mut || cmd.time(), options.reps)], options.reps);
     let took = median(&samples[0]);
-    let rss = cmd.peak_rss_kib();
+    let usage = cmd.usage();
     let resources = (BIG_APPS * RESOURCES_PER_APP) as f64;
     // kubeconform's published figure, for scale (not measured here).
     let kubeconform_rate = 50_714.0 / 6.7;
@@ -302,9 +297,9 @@ fn full_tree(env: &Env, options: &Options, big: &Path, shape: &str) -> Row {
             rate / kubeconform_rate
         ),
         target: "<= 2 s, <= 200 MB",
-        pass: took <= Duration::from_secs(2) && rss * 1024 <= 200_000_000,
+        pass: took <= Duration::from_secs(2) && usage.peak_rss_kib * 1024 <= 200_000_000,
         requests: "none (offline)".into(),
-        rss: show_kib(rss),
+        rss: usage.to_string(),
     }
 }
 
@@ -345,11 +340,7 @@ fn one_file_pr(env: &Env, options: &Options, big: &Path, small: &Path, shape: &s
         target: "<= 100 ms, <= 3x",
         pass: big_t <= Duration::from_millis(100) && ratio(big_t, small_t) <= 3.0,
         requests: "none (offline)".into(),
-        rss: format!(
-            "{}; small repo {}",
-            show_kib(big_cmd.peak_rss_kib()),
-            show_kib(small_cmd.peak_rss_kib())
-        ),
+        rss: format!("{}; small repo {}", big_cmd.usage(), small_cmd.usage()),
     }
 }
 
@@ -374,7 +365,7 @@ fn version(env: &Env, options: &Options) -> Row {
         target: "<= 10 ms",
         pass: took <= Duration::from_millis(10),
         requests: "none".into(),
-        rss: show_kib(fluxgate.peak_rss_kib()),
+        rss: fluxgate.usage().to_string(),
     }
 }
 

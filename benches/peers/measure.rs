@@ -100,10 +100,10 @@ impl Cmd {
         out.stdout
     }
 
-    /// Peak resident set size in KiB, as `/usr/bin/time -v` reports it.
-    pub fn peak_rss_kib(&self) -> u64 {
-        let mut prefix: Vec<OsString> = vec!["-v".into(), self.program.clone().into()];
-        prefix.shrink_to_fit();
+    /// Peak resident set size and CPU time of one run, as `/usr/bin/time -v`
+    /// reports them.
+    pub fn usage(&self) -> Usage {
+        let prefix: Vec<OsString> = vec!["-v".into(), self.program.clone().into()];
         let out = self
             .command(Path::new(TIME), &prefix)
             .stdin(Stdio::null())
@@ -112,14 +112,33 @@ impl Cmd {
             .expect("/usr/bin/time starts");
         let stderr = String::from_utf8_lossy(&out.stderr);
         self.check(out.status.code(), &out.stderr);
-        stderr
-            .lines()
-            .find_map(|line| {
-                line.trim()
-                    .strip_prefix("Maximum resident set size (kbytes):")
-                    .and_then(|n| n.trim().parse().ok())
-            })
-            .unwrap_or_else(|| panic!("no peak RSS in /usr/bin/time output:\n{stderr}"))
+        let field = |name: &str| -> f64 {
+            stderr
+                .lines()
+                .find_map(|line| line.trim().strip_prefix(name))
+                .and_then(|value| value.trim().parse().ok())
+                .unwrap_or_else(|| panic!("no `{name}` in /usr/bin/time output:\n{stderr}"))
+        };
+        Usage {
+            peak_rss_kib: field("Maximum resident set size (kbytes):") as u64,
+            cpu: Duration::from_secs_f64(
+                field("User time (seconds):") + field("System time (seconds):"),
+            ),
+        }
+    }
+}
+
+/// What one run used.
+#[derive(Clone, Copy, Debug)]
+pub struct Usage {
+    pub peak_rss_kib: u64,
+    /// User plus system time.
+    pub cpu: Duration,
+}
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}, {} CPU", show_kib(self.peak_rss_kib), show(self.cpu))
     }
 }
 
@@ -166,7 +185,7 @@ pub fn show(duration: Duration) -> String {
     }
 }
 
-/// `1.2 MB` style for KiB.
+/// `1.2 MiB` style for KiB.
 pub fn show_kib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }

@@ -20,7 +20,7 @@ pub fn render(rows: &[Row]) -> String {
         cpu_model(),
         load_average()
     );
-    out.push_str("| # | measurement | fluxgate | peer | peer time | ratio | target | result | requests at the registry | peak RSS |\n");
+    out.push_str("| # | measurement | fluxgate | peer | peer time | ratio | target | result | requests at the registry | peak RSS, CPU time (one run) |\n");
     out.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
     for row in rows {
         let (peer, peer_time) = match &row.peer {
