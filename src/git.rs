@@ -87,8 +87,11 @@ pub struct Repo {
     /// (`None`: no such directory), so each tree is read once per commit:
     /// libgit2 does not cache large trees, and reading `apps/` (thousands of
     /// entries) once per changed file made a big pull request quadratic.
-    chart_dirs: std::cell::RefCell<HashMap<(Oid, String), Option<Arc<DirEntries>>>>,
+    chart_dirs: std::cell::RefCell<DirCache>,
 }
+
+/// Directories read, by commit and path; `None`: no such directory.
+type DirCache = HashMap<(Oid, String), Option<Arc<DirEntries>>>;
 
 /// What [`Repo::in_helm_chart`] needs of one directory.
 #[derive(Debug)]

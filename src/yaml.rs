@@ -345,8 +345,11 @@ fn locate_error(text: &str, bom: usize, err: &libyaml_safer::Error) -> (usize, S
     let problem = err.problem();
     // Marks fall on character boundaries; `get` keeps a surprise from panicking.
     let rest = text.get(offset..).unwrap_or_default();
+    // Where the input or the document ends inside a construct, what is wrong
+    // is that it was never closed: point at where it starts.
+    let ended = rest.trim().is_empty() || problem == "found unexpected document indicator";
     match (err.context(), err.context_mark()) {
-        (Some(context), Some(mark)) if rest.trim().is_empty() => (
+        (Some(context), Some(mark)) if ended => (
             (mark.index as usize + bom).min(offset),
             format!("{problem} ({context} that starts here)"),
         ),

@@ -129,9 +129,100 @@ fn tree_from_dir(repo: &Repository, dir: &Path) -> Oid {
     builder.write().expect("write tree")
 }
 
+/// One entry of a tree written by [`repo_from_entries`], for what a directory of fixture files
+/// cannot hold: symbolic links, submodules, generated content.
+pub enum Entry {
+    /// A regular file and its bytes.
+    File(String, Vec<u8>),
+    /// A symbolic link and its target (never resolved).
+    Symlink(String, String),
+    /// A submodule (gitlink) at a commit of another repository, which need not exist.
+    Submodule(String, Oid),
+}
+
+impl Entry {
+    pub fn file(path: &str, content: impl Into<Vec<u8>>) -> Entry {
+        Entry::File(path.to_string(), content.into())
+    }
+}
+
+/// Build a real git repository shaped like [`repo_from_fixture`]'s (`main` holds `base`,
+/// `feature` holds `head`, `HEAD` is `feature`) from lists of entries.
+pub fn repo_from_entries(name: &str, base: &[Entry], head: &[Entry]) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("fluxgate-{name}-"))
+        .tempdir()
+        .expect("create a temporary directory");
+    let mut opts = RepositoryInitOptions::new();
+    opts.initial_head("main");
+    let repo = Repository::init_opts(dir.path(), &opts).expect("git init");
+    let base_tree = tree_from_entries(&repo, base);
+    let base = commit(&repo, "refs/heads/main", base_tree, None, BASE_TIME, "base");
+    let head_tree = tree_from_entries(&repo, head);
+    commit(
+        &repo,
+        "refs/heads/feature",
+        head_tree,
+        Some(base),
+        BASE_TIME + 3600,
+        "head",
+    );
+    repo.set_head("refs/heads/feature")
+        .expect("point HEAD at feature");
+    dir
+}
+
+fn tree_from_entries(repo: &Repository, entries: &[Entry]) -> Oid {
+    let mut index = git2::Index::new().expect("an in-memory index");
+    for entry in entries {
+        let (path, mode, id) = match entry {
+            Entry::File(path, bytes) => (path, 0o100644, repo.blob(bytes).expect("write blob")),
+            Entry::Symlink(path, target) => (
+                path,
+                0o120000,
+                repo.blob(target.as_bytes()).expect("write link blob"),
+            ),
+            Entry::Submodule(path, commit) => (path, 0o160000, *commit),
+        };
+        let time = git2::IndexTime::new(0, 0);
+        index
+            .add(&git2::IndexEntry {
+                ctime: time,
+                mtime: time,
+                dev: 0,
+                ino: 0,
+                mode,
+                uid: 0,
+                gid: 0,
+                file_size: 0,
+                id,
+                flags: u16::try_from(path.len().min(0xfff)).expect("at most 0xfff"),
+                flags_extended: 0,
+                path: path.as_bytes().to_vec(),
+            })
+            .expect("add the entry to the index");
+    }
+    index.write_tree_to(repo).expect("write the tree")
+}
+
 /// The fluxgate binary, with an environment free of CI detection and colours.
 pub fn fluxgate() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_fluxgate"));
+    scrub_env(&mut cmd);
+    cmd
+}
+
+/// [`fluxgate`] started through another program, e.g. `["unshare", "-rn"]` (the binary's path
+/// is appended to `wrapper`), with the same environment.
+pub fn fluxgate_via(wrapper: &[&str]) -> assert_cmd::Command {
+    let (program, args) = wrapper.split_first().expect("a wrapper program");
+    let mut cmd = assert_cmd::Command::new(program);
+    cmd.args(args).arg(env!("CARGO_BIN_EXE_fluxgate"));
+    scrub_env(&mut cmd);
+    cmd
+}
+
+fn scrub_env(cmd: &mut assert_cmd::Command) {
     for (key, _) in std::env::vars_os() {
         let Some(key) = key.to_str() else { continue };
         if key == "CI"
@@ -145,7 +236,6 @@ pub fn fluxgate() -> assert_cmd::Command {
         }
     }
     cmd.env("NO_COLOR", "1");
-    cmd
 }
 
 /// What one `fluxgate check` run produced.

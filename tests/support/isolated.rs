@@ -2,7 +2,7 @@
 //! `~/.docker`, no podman file, credential helpers only from its own `bin/`,
 //! and `registry.test` pointed wherever the test says.
 
-use super::gitrepo::fluxgate;
+use super::gitrepo::{fluxgate, fluxgate_via};
 use std::path::{Path, PathBuf};
 
 pub struct Isolated {
@@ -54,12 +54,22 @@ impl Isolated {
 
     /// `fluxgate check --format json --config <config> --repo <repo> <extra>`.
     pub fn run(&self, repo: &Path, config: &Path, extra: &[&str]) -> Output {
+        self.run_via(&[], repo, config, extra)
+    }
+
+    /// [`run`](Self::run) started through `wrapper` (e.g. `["unshare", "-rn"]`); `&[]`: directly.
+    pub fn run_via(&self, wrapper: &[&str], repo: &Path, config: &Path, extra: &[&str]) -> Output {
+        let mut cmd = if wrapper.is_empty() {
+            fluxgate()
+        } else {
+            fluxgate_via(wrapper)
+        };
         let path = format!(
             "{}:{}",
             self.path("bin").display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let output = fluxgate()
+        let output = cmd
             .args(["check", "--format", "json", "--repo"])
             .arg(repo)
             .arg("--config")
