@@ -487,7 +487,7 @@ fn read_ca(
 }
 
 /// Findings about a head file's syntax.
-fn parse_findings(file: &load::LoadedFile) -> Vec<Finding> {
+pub fn parse_findings(file: &load::LoadedFile) -> Vec<Finding> {
     let mut findings = Vec::new();
     if let Some((span, message)) = &file.unreadable {
         findings.push(yaml_invalid::finding(&file.source, *span, message));

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod extract;
 pub mod finding;
+pub mod fuzzing;
 pub mod git;
 pub mod hook;
 pub mod image;

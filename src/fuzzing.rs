@@ -1,0 +1,160 @@
+//! What each `cargo fuzz` target in `fuzz/` does with one input.
+//!
+//! The targets are one-line wrappers around these functions, and
+//! `tests/fuzz_regressions.rs` replays every seed and every crash found so
+//! far through them on stable Rust, so a regression fails the normal
+//! `cargo test` without cargo-fuzz or libFuzzer. Each function panics when
+//! the code under test panics or breaks an invariant checked here.
+
+use crate::app::parse_findings;
+use crate::changes::{self, BaseIndex};
+use crate::config::Config;
+use crate::extract;
+use crate::image::{flux_variables, ImageRef};
+use crate::load::{self, LoadedFile};
+use crate::source::{Side, Span};
+use crate::yaml::{Limits, Node, Value};
+use crate::{images, pairs, rules, suppress};
+
+/// `image_reference`: parse, then check that the canonical form is a fixed point.
+pub fn image_reference(data: &[u8]) {
+    let Ok(input) = std::str::from_utf8(data) else {
+        return;
+    };
+    for name in flux_variables(input) {
+        assert!(input.contains(&name), "{input:?}: variable {name:?}");
+    }
+    let reference = match ImageRef::parse(input) {
+        Ok(reference) => reference,
+        Err(error) => {
+            assert!(
+                input.get(error.offset.clone()).is_some(),
+                "{input:?}: error offset {:?} is not a char range of the input",
+                error.offset
+            );
+            return;
+        }
+    };
+    assert!(
+        reference.tag.is_some() || reference.digest.is_some(),
+        "{input:?}: neither tag nor digest"
+    );
+    let canonical = reference.canonical();
+    assert_eq!(reference.to_string(), canonical);
+    assert!(canonical.starts_with(&reference.name()), "{input:?}");
+    let reparsed = ImageRef::parse(&canonical)
+        .unwrap_or_else(|e| panic!("{input:?}: canonical {canonical:?} does not parse: {e}"));
+    assert_eq!(reparsed, reference, "{input:?}: canonical {canonical:?}");
+    assert_eq!(reparsed.canonical(), canonical, "{input:?}");
+}
+
+/// Where the `yaml_document` input is split into the base and head files.
+/// libyaml rejects NUL, so no valid YAML is lost to the split.
+pub const BASE_HEAD_SEPARATOR: u8 = 0;
+
+/// `yaml_document`: one changed file the way `app::check` handles it.
+///
+/// Input without a NUL byte is a new head file; `base\0head` is a file
+/// modified by the change. Both are read and parsed as blobs are, then go
+/// through the syntax findings, suppression comments, the base index, image
+/// extraction and records (offline), pairing, every rollback rule and the
+/// application of suppressions. The head's documents are also extracted as
+/// if the file were a `kustomization.yaml`.
+pub fn yaml_document(data: &[u8]) {
+    let (base, head) = match data.iter().position(|&b| b == BASE_HEAD_SEPARATOR) {
+        Some(at) => (Some(&data[..at]), &data[at + 1..]),
+        None => (None, data),
+    };
+    let limits = Limits::default();
+    let path = "apps/app.yaml";
+    let base_files: Vec<LoadedFile> = base
+        .map(|b| load::parse_bytes(Side::Base, path, b.to_vec(), &limits))
+        .into_iter()
+        .collect();
+    let head = load::parse_bytes(Side::Head, path, head.to_vec(), &limits);
+    for file in base_files.iter().chain([&head]) {
+        check_spans(file);
+    }
+
+    let mut base_index = BaseIndex::default();
+    for file in &base_files {
+        base_index.add(file, Some(path));
+    }
+    let mut findings = parse_findings(&head);
+    let suppressions = suppress::collect(&head);
+    let touched = base.is_some().then_some(&base_index);
+    for image_use in changes::image_uses(&head, touched, true) {
+        let (_, finding) = images::record(image_use, true);
+        findings.extend(finding);
+    }
+    for doc in &head.parsed.documents {
+        let _ = extract::document_images("kustomization.yaml", &doc.root);
+    }
+    let head_files = [head];
+    findings.extend(rules::check_changes(&pairs::pair(&base_files, &head_files)));
+    let _ = suppress::apply(findings, &suppressions);
+}
+
+/// Every node span lies inside the text and starts on a char boundary, so
+/// the positions reported from it are real.
+fn check_spans(file: &LoadedFile) {
+    let text = file.source.text();
+    let in_text = |span: Span| {
+        span.start <= span.end && span.end <= text.len() && text.is_char_boundary(span.start)
+    };
+    fn walk(node: &Node, ok: &dyn Fn(Span) -> bool) {
+        assert!(ok(node.span), "node span {:?} outside the text", node.span);
+        match &node.value {
+            Value::Scalar(_) => {}
+            Value::Sequence(items) => items.iter().for_each(|n| walk(n, ok)),
+            Value::Mapping(entries) => entries.iter().for_each(|(k, v)| {
+                walk(k, ok);
+                walk(v, ok);
+            }),
+        }
+    }
+    for doc in &file.parsed.documents {
+        walk(&doc.root, &in_text);
+    }
+    if let Some(error) = &file.parsed.error {
+        assert!(error.span.end <= text.len(), "error span {:?}", error.span);
+    }
+}
+
+/// `suppression_comment`: parse, then check the parts come back trimmed.
+pub fn suppression_comment(data: &[u8]) {
+    let Ok(input) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Some(comment) = suppress::parse_comment(input) else {
+        return;
+    };
+    for rule in &comment.rules {
+        assert!(!rule.is_empty() && !rule.contains([',', ']']), "{input:?}");
+        assert_eq!(rule.trim(), rule, "{input:?}");
+    }
+    if let Some(reason) = &comment.reason {
+        assert!(!reason.is_empty() && reason.trim() == reason, "{input:?}");
+    }
+    // Trailing whitespace never changes what a comment says.
+    assert_eq!(
+        suppress::parse_comment(&format!("{input} \t")),
+        Some(comment)
+    );
+}
+
+/// `config`: validate `.fluxgate.yaml` text read from a blob, and render an
+/// error the way the binary does, which checks its span against the text.
+pub fn config(data: &[u8]) {
+    let text = String::from_utf8_lossy(data).into_owned();
+    let len = text.len();
+    let Err(error) = Config::parse(".fluxgate.yaml", text) else {
+        return;
+    };
+    let span = error.span;
+    assert!(span.offset() + span.len() <= len, "error span {span:?}");
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .render_report(&mut out, error.as_ref())
+        .expect("rendering to a String cannot fail");
+}
