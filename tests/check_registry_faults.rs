@@ -14,6 +14,7 @@ use support::gitrepo::repo_from_fixture;
 use support::isolated::{image, Isolated};
 
 const PASSWORD: &str = "planted-p4ssw0rd-7c1";
+const IDENTITY_TOKEN: &str = "planted-identity-t0ken-9b4";
 const DIGEST: &str = "sha256:5d8e6f4c0b3a29181706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
 const MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:5d8e6f4c0b3a29181706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0","size":2},"layers":[]}"#;
 const MANIFESTS: &str = "/v2/org/app/manifests/";
@@ -57,28 +58,49 @@ fn run(routes: Vec<Route>, budget: u64) -> serde_json::Value {
 }
 
 fn run_at(location: &str, budget: u64) -> serde_json::Value {
+    run_with(&[], location, budget, false)
+}
+
+/// [`run_at`] started through `wrapper` (`&[]`: directly); with `identity`, an identity token
+/// is planted beside the Basic credentials (and is then what fluxgate uses). Planted secrets are
+/// searched in stdout (the JSON report), stderr (with `RUST_LOG=trace`) and a SARIF report.
+fn run_with(wrapper: &[&str], location: &str, budget: u64, identity: bool) -> serde_json::Value {
     let env = Isolated::new();
     let auth = base64(&format!("robot:{PASSWORD}"));
+    let token = if identity {
+        format!(r#", "identitytoken": "{IDENTITY_TOKEN}""#)
+    } else {
+        String::new()
+    };
     env.docker_config(&format!(
-        r#"{{"auths": {{"{location}": {{"auth": "{auth}"}}}}}}"#
+        r#"{{"auths": {{"{location}": {{"auth": "{auth}"{token}}}}}}}"#
     ));
     let config = env.config(location, None, "");
     let repo = repo_from_fixture("registry-faults");
+    let sarif = env.path("report.sarif");
+    let sarif_format = format!("sarif={}", sarif.display());
     let started = Instant::now();
-    let out = env.run(repo.path(), &config, &["--timeout", &budget.to_string()]);
+    let out = env.run_via(
+        wrapper,
+        repo.path(),
+        &config,
+        &["--timeout", &budget.to_string(), "--format", &sarif_format],
+    );
     // A liveness bound, not a speed claim: the budget must end the run.
     assert!(
         started.elapsed() < Duration::from_secs(budget + 15),
         "ran {:?} with a {budget}s budget",
         started.elapsed()
     );
-    for secret in [PASSWORD, auth.as_str()] {
-        assert!(
-            !out.stdout.contains(secret) && !out.stderr.contains(secret),
-            "secret leaked:\n{}\n{}",
-            out.stdout,
-            out.stderr
-        );
+    let sarif = std::fs::read_to_string(&sarif).expect("the SARIF report was written");
+    for secret in [PASSWORD, auth.as_str(), IDENTITY_TOKEN] {
+        for (name, text) in [
+            ("stdout", &out.stdout),
+            ("stderr", &out.stderr),
+            ("SARIF", &sarif),
+        ] {
+            assert!(!text.contains(secret), "secret leaked in {name}:\n{text}");
+        }
     }
     let record = image(&out.json, "org/app:v1").clone();
     let expected_code = if record["status"] == "exists" { 0 } else { 1 };
@@ -129,26 +151,67 @@ fault_table! {
     redirect_loop: [ping_ok(), head(Behaviour::redirect(MANIFESTS))], budget 20 => "protocol";
 }
 
+/// The token endpoint rows, with Basic credentials and then with an identity token (which
+/// the token request must carry, or planting it would prove nothing).
+fn run_token_rows(token: Behaviour, cause: &str) {
+    for identity in [false, true] {
+        let (issuer, routes) = with_token_endpoint(token.clone());
+        let server = FaultServer::start(routes);
+        assert_unverified(&run_with(&[], &server.addr(), 20, identity), cause);
+        let sent = issuer
+            .requests()
+            .iter()
+            .any(|r| String::from_utf8_lossy(&r.body).contains(IDENTITY_TOKEN));
+        assert_eq!(sent, identity, "{:?}", issuer.requests());
+    }
+}
+
 #[test]
 fn token_endpoint_failing() {
-    let (_issuer, routes) = with_token_endpoint(Behaviour::status(500));
-    assert_unverified(&run(routes, 20), "server-error");
+    run_token_rows(Behaviour::status(500), "server-error");
 }
 
 #[test]
 fn token_endpoint_malformed_json() {
-    let (_issuer, routes) = with_token_endpoint(Behaviour::respond(
-        200,
-        &[("Content-Type", "application/json")],
-        "{\"token\": ",
-    ));
-    assert_unverified(&run(routes, 20), "protocol");
+    let malformed =
+        Behaviour::respond(200, &[("Content-Type", "application/json")], "{\"token\": ");
+    run_token_rows(malformed, "protocol");
 }
 
 #[test]
 fn token_endpoint_refusing_credentials() {
-    let (_issuer, routes) = with_token_endpoint(Behaviour::status(401));
-    assert_unverified(&run(routes, 20), "unauthorized");
+    run_token_rows(Behaviour::status(401), "unauthorized");
+}
+
+/// DNS failure: a host no resolver knows, looked up inside a network namespace of its own
+/// (`unshare -rn`: only a loopback interface, down), so the lookup fails here and no test ever
+/// reaches the internet. `unshare -rn` needs no root where unprivileged user namespaces are
+/// allowed (the default on Debian; `kernel.apparmor_restrict_unprivileged_userns=1` on Ubuntu
+/// 24.04 forbids them); without it this test fails, it never skips.
+#[test]
+fn dns_failure_unknown_host() {
+    let probe = std::process::Command::new("unshare")
+        .args(["-rn", "true"])
+        .output();
+    match &probe {
+        Ok(out) if out.status.success() => {}
+        _ => panic!(
+            "this test runs fluxgate in a network namespace of its own with `unshare -rn` \
+             (util-linux), which does not work here: {probe:?}"
+        ),
+    }
+    let record = run_with(
+        &["unshare", "-rn"],
+        "registry.fluxgate-test.invalid",
+        20,
+        true,
+    );
+    assert_unverified(&record, "unreachable");
+    let detail = record["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("cannot resolve registry.fluxgate-test.invalid"),
+        "{detail}"
+    );
 }
 
 #[test]
