@@ -224,7 +224,15 @@ impl Repo {
         let mut diff = self
             .inner
             .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut options))?;
-        diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
+        let mut find = DiffFindOptions::new();
+        find.renames(true);
+        // Pairing renames by similarity reads every added and deleted file
+        // whole: with one over the size limit among them (of any type), only
+        // renames of the very same content are paired.
+        if self.big_rename_candidate(&diff)? {
+            find.exact_match_only(true);
+        }
+        diff.find_similar(Some(&mut find))?;
         let mut changes = Vec::new();
         for delta in diff.deltas() {
             let side = |file: git2::DiffFile<'_>, exists: bool| -> Option<BlobRef> {
@@ -249,6 +257,36 @@ impl Repo {
             }
         }
         Ok(changes)
+    }
+
+    /// Whether rename detection would read a blob over the size limit: an
+    /// added or deleted regular file that large, beside a candidate to pair
+    /// it with. Sizes come from object headers.
+    fn big_rename_candidate(&self, diff: &git2::Diff<'_>) -> Result<bool, GitError> {
+        let regular = |file: &git2::DiffFile<'_>| {
+            matches!(
+                file.mode(),
+                git2::FileMode::Blob | git2::FileMode::BlobExecutable
+            )
+        };
+        let (mut added, mut deleted) = (Vec::new(), Vec::new());
+        for delta in diff.deltas() {
+            match delta.status() {
+                Delta::Added if regular(&delta.new_file()) => added.push(delta.new_file().id()),
+                Delta::Deleted if regular(&delta.old_file()) => deleted.push(delta.old_file().id()),
+                _ => {}
+            }
+        }
+        if added.is_empty() || deleted.is_empty() {
+            return Ok(false);
+        }
+        let odb = self.inner.odb()?;
+        for id in added.into_iter().chain(deleted) {
+            if odb.read_header(id)?.0 > crate::load::MAX_FILE_BYTES {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The symbolic links named like YAML files and the submodules that
