@@ -88,8 +88,9 @@ fn main() {
         println!("peers: nothing measured without --bench (run `scripts/bench`)");
         return;
     }
+    let load_at_start = table::load_average();
     let rows = figures::run_all(&options);
-    let text = table::render(&rows);
+    let text = table::render(&rows, &load_at_start);
     println!("\n{text}");
     if options.update_readme {
         table::update_readme(&text);

@@ -138,7 +138,13 @@ pub struct Usage {
 
 impl std::fmt::Display for Usage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}, {} CPU", show_kib(self.peak_rss_kib), show(self.cpu))
+        // GNU time counts CPU in hundredths of a second.
+        let cpu = if self.cpu < Duration::from_millis(10) {
+            "< 10 ms".to_string()
+        } else {
+            show(self.cpu)
+        };
+        write!(f, "{}, {cpu} CPU", show_kib(self.peak_rss_kib))
     }
 }
 

@@ -11,10 +11,11 @@ const BEGIN: &str = "<!-- bench:begin (scripts/bench --update-readme writes this
 const END: &str = "<!-- bench:end -->";
 
 /// The table and the lines that say where and when it was measured.
-pub fn render(rows: &[Row]) -> String {
+pub fn render(rows: &[Row], load_at_start: &str) -> String {
     let mut out = format!(
-        "Measured {} on {} (`{}`), load average {} at the end. \
-         Medians of alternating runs; regenerate with `scripts/bench --update-readme`.\n\n",
+        "Measured {} on {} (`{}`); load average {load_at_start} at the start, {} at the end \
+         (other work shares the machine). Medians of alternating runs; regenerate with \
+         `scripts/bench --update-readme`.\n\n",
         today(),
         machine(),
         cpu_model(),
@@ -103,7 +104,8 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
-fn load_average() -> String {
+/// The 1, 5 and 15 minute load averages.
+pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split(' ').take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_default()
