@@ -41,10 +41,7 @@ fn remove_blob(repo_dir: &Path, rev: &str, path: &str) {
     let repo = git2::Repository::open(repo_dir).unwrap();
     let tree = repo.revparse_single(rev).unwrap().peel_to_tree().unwrap();
     let id = tree.get_path(Path::new(path)).unwrap().id().to_string();
-    let object = repo_dir
-        .join(".git/objects")
-        .join(&id[..2])
-        .join(&id[2..]);
+    let object = repo_dir.join(".git/objects").join(&id[..2]).join(&id[2..]);
     fs::remove_file(&object).unwrap();
     assert!(repo.find_blob(id.parse().unwrap()).is_err());
 }
