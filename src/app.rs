@@ -2,9 +2,11 @@
 //! -> report. Each stage lives in its own module.
 
 use crate::changes::{self, BaseIndex};
+use crate::charts;
 use crate::ci;
 use crate::cli::CheckArgs;
 use crate::config::{self, Config, ConfigError, Level};
+use crate::deploy;
 use crate::finding::Finding;
 use crate::git::{BlobRef, GitError, Repo, Unread};
 use crate::images;
@@ -14,7 +16,7 @@ use crate::parallel;
 use crate::registry::auth::AuthSources;
 use crate::registry::endpoint::{Endpoints, RegistryRule};
 use crate::registry::{self, Checker};
-use crate::report::{ImageRecord, Report, Sources};
+use crate::report::{Report, Sources};
 use crate::rules::{self, yaml_duplicate_key, yaml_invalid};
 use crate::source::{Side, SourceText};
 use crate::suppress;
@@ -103,6 +105,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
 
     let mut sources = Sources::default();
     let mut base_index = BaseIndex::default();
+    let mut chart_base = charts::ChartBase::default();
     let mut base_files = Vec::new();
     if let Some(base) = base {
         for change in &changes {
@@ -110,6 +113,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
             if load::skip_reason(&repo, base, &blob.path)?.is_none() {
                 let file = load::load(&repo, Side::Base, blob, &limits)?;
                 base_index.add(&file, change.head.as_ref().map(|h| h.path.as_str()));
+                chart_base.add(&file);
                 sources.insert(file.source.clone());
                 base_files.push(file);
             }
@@ -140,28 +144,56 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         base_known: base.is_some(),
         changed_paths: &changed_head_paths,
         base_index: &base_index,
+        chart_base: &chart_base,
         limits: &limits,
     };
+    let mut image_uses = Vec::new();
+    let mut chart_uses = Vec::new();
+    let mut chart_sources = charts::SourceIndex::default();
     for file in analyse_head_files(&repo, &scope, &head_files, &mut report.notices)? {
         report.notices.extend(file.notice);
         findings.extend(file.findings);
         suppressions.extend(file.suppressions);
-        for (record, finding) in file.images {
-            report.images.push(record);
-            findings.extend(finding);
-        }
+        image_uses.extend(file.image_uses);
+        chart_uses.extend(file.chart_uses);
+        chart_sources.extend(file.chart_sources);
         sources.insert(file.source);
         changed_head_files.extend(file.touched);
+    }
+    let changed_variables = deploy::flux::changed_variables(
+        &base_files.iter().collect::<Vec<_>>(),
+        &changed_head_files.iter().collect::<Vec<_>>(),
+    );
+    let cli_vars = args.vars.iter().cloned().collect();
+    let image_uses = deploy::expand(
+        &repo,
+        head,
+        image_uses,
+        &changed_variables,
+        &cli_vars,
+        &mut report.notices,
+    )?;
+    for image_use in image_uses {
+        let (record, finding) = images::record(image_use, args.offline);
+        report.images.push(record);
+        findings.extend(finding);
     }
     findings.extend(rules::check_changes(&pairs::pair(
         &base_files,
         &changed_head_files,
     )));
+    let mut resolved_charts =
+        resolve_charts(&repo, head, &head_files, chart_uses, chart_sources, &limits)?;
+    findings.extend(resolved_charts.iter_mut().filter_map(|r| r.finding.take()));
     report.sources = sources;
-    if !args.offline {
+    if args.offline {
+        charts::mark_offline(&mut resolved_charts);
+    } else {
         let checker = registry_checker(&repo, args, &config, base.unwrap_or(head))?;
         findings.extend(verify::verify(&checker, &mut report.images));
+        findings.extend(charts::verify(&checker, &mut resolved_charts));
     }
+    report.charts = resolved_charts.into_iter().map(|r| r.record).collect();
     let applied = suppress::apply(findings, &suppressions);
     report.suppressed = applied.suppressed;
     report.findings = apply_levels(applied.findings, &config);
@@ -169,6 +201,9 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         .findings
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     report.images.sort_by(|a, b| {
+        (&a.location.file, a.location.start).cmp(&(&b.location.file, b.location.start))
+    });
+    report.charts.sort_by(|a, b| {
         (&a.location.file, a.location.start).cmp(&(&b.location.file, b.location.start))
     });
     Ok(report)
@@ -182,6 +217,7 @@ struct HeadScope<'a> {
     base_known: bool,
     changed_paths: &'a HashSet<&'a str>,
     base_index: &'a BaseIndex,
+    chart_base: &'a charts::ChartBase,
     limits: &'a Limits,
 }
 
@@ -193,7 +229,9 @@ struct HeadFile {
     notice: Option<String>,
     findings: Vec<Finding>,
     suppressions: Vec<suppress::Suppression>,
-    images: Vec<(ImageRecord, Option<Finding>)>,
+    image_uses: Vec<changes::ImageUse>,
+    chart_uses: Vec<charts::ChartUse>,
+    chart_sources: Vec<charts::FoundSource>,
 }
 
 /// Reads the head files on this thread (a git repository handle is not
@@ -254,18 +292,60 @@ fn analyse_head_file(scope: &HeadScope<'_>, blob: &BlobRef, content: crate::git:
     };
     // A file the change did not touch (only listed with `--all`) is unchanged.
     let touched = !scope.base_known || scope.changed_paths.contains(blob.path.as_str());
-    let images = changes::image_uses(&file, touched.then_some(scope.base_index), args.all)
-        .into_iter()
-        .map(|image_use| images::record(image_use, args.offline))
-        .collect();
+    let image_uses = changes::image_uses(&file, touched.then_some(scope.base_index), args.all);
+    let chart_uses = charts::chart_uses(&file, touched.then_some(scope.chart_base), args.all);
+    let chart_sources = charts::sources_of(&file);
     HeadFile {
         source: file.source.clone(),
         notice,
         findings: parse_findings(&file),
         suppressions,
-        images,
+        image_uses,
+        chart_uses,
+        chart_sources,
         touched: touched.then_some(file),
     }
+}
+
+/// Resolves the changed charts' sources. Sources are looked up in the
+/// files already loaded; only when one is missing are the other head
+/// files read, and only those that can define a Flux source are parsed.
+fn resolve_charts(
+    repo: &Repo,
+    head: Oid,
+    loaded: &[BlobRef],
+    uses: Vec<charts::ChartUse>,
+    mut sources: charts::SourceIndex,
+    limits: &Limits,
+) -> Result<Vec<charts::Resolved>, AppError> {
+    if uses.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !sources.resolves_all(&uses) {
+        let seen: HashSet<&str> = loaded.iter().map(|b| b.path.as_str()).collect();
+        for blob in repo.yaml_files(head)? {
+            if seen.contains(blob.path.as_str()) {
+                continue;
+            }
+            let crate::git::Blob::Bytes(bytes) = repo.read_blob(blob.id, MAX_FILE_BYTES)? else {
+                continue;
+            };
+            if charts::may_hold_sources(&bytes) {
+                sources.add(&load::parse_bytes(Side::Head, &blob.path, bytes, limits));
+            }
+        }
+    }
+    let own_urls = repo
+        .remote_urls()
+        .iter()
+        .map(|u| charts::normalise_git_url(u))
+        .collect();
+    let has_chart_at = |dir: &str| repo.has_file(head, &format!("{dir}/Chart.yaml"));
+    let facts = charts::RepoFacts {
+        own_urls,
+        has_chart_at: &has_chart_at,
+    };
+    Ok(charts::resolve(uses, &sources, &facts))
 }
 
 /// The exit code a report earns under `--fail-on`.

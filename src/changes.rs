@@ -3,6 +3,7 @@
 //! lists every image reference with how the change touched it.
 
 use crate::extract::{self, Change, DocumentImages};
+use crate::finding::Location;
 use crate::k8s::{ImageSite, ObjectId};
 use crate::load::LoadedFile;
 use crate::source::SourceText;
@@ -10,12 +11,19 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// One image reference in the head tree and how the change touched it.
+#[derive(Clone)]
 pub struct ImageUse {
     pub source: Arc<SourceText>,
     pub kind: String,
     pub name: String,
     pub site: ImageSite,
     pub change: Change,
+    /// Other places that made the reference what it is (an overlay's
+    /// `images:` entry, a variable's value).
+    pub related: Vec<(Location, String)>,
+    /// Where a finding belongs when that is not the reference itself: the
+    /// changed variable value that changed an untouched reference.
+    pub blame: Option<Location>,
 }
 
 type SiteMap = HashMap<String, Result<String, String>>;
@@ -81,6 +89,8 @@ pub fn image_uses(head: &LoadedFile, base: Option<&BaseIndex>, all: bool) -> Vec
                     name: name.clone(),
                     site,
                     change,
+                    related: Vec::new(),
+                    blame: None,
                 });
             }
         }

@@ -121,9 +121,27 @@ pub struct CheckArgs {
     /// (adds to `platforms:` in the configuration).
     #[arg(long, value_delimiter = ',', value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Vec<crate::registry::Platform>,
+    /// A Flux post-build variable for references no Flux Kustomization in
+    /// the repository gives a value: `--var CLUSTER=prod` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
     /// Say more: files passed over and why.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, found `{text}`"))?;
+    let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(format!(
+            "`{name}` is not a variable name (letters, digits, `_`)"
+        ));
+    }
+    Ok((name.to_string(), value.to_string()))
 }
 
 /// One `--format` value: a format, and the file it goes to (else standard output).

@@ -377,6 +377,26 @@ impl Repo {
         Ok(())
     }
 
+    /// The path of every regular file of a commit, sorted (names only; no
+    /// blob is read).
+    pub fn file_paths(&self, commit: Oid) -> Result<Vec<BlobRef>, GitError> {
+        let tree = self.inner.find_commit(commit)?.tree()?;
+        let mut files = Vec::new();
+        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(ObjectType::Blob)
+                && matches!(entry.filemode(), 0o100644 | 0o100755)
+            {
+                files.push(BlobRef {
+                    path: format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes())),
+                    id: entry.id(),
+                });
+            }
+            TreeWalkResult::Ok
+        })?;
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(files)
+    }
+
     /// Every YAML file of a commit (for `--all`).
     pub fn yaml_files(&self, commit: Oid) -> Result<Vec<BlobRef>, GitError> {
         let tree = self.inner.find_commit(commit)?.tree()?;
@@ -423,6 +443,30 @@ impl Repo {
             Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The URLs of the repository's remotes (for recognising itself in a
+    /// Flux GitRepository).
+    pub fn remote_urls(&self) -> Vec<String> {
+        let Ok(names) = self.inner.remotes() else {
+            return Vec::new();
+        };
+        names
+            .iter()
+            .flatten()
+            .flatten()
+            .filter_map(|name| self.inner.find_remote(name).ok())
+            .filter_map(|remote| remote.url().ok().map(str::to_string))
+            .collect()
+    }
+
+    /// Whether `path` is a file in `commit`.
+    pub fn has_file(&self, commit: Oid, path: &str) -> bool {
+        self.inner
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .and_then(|tree| tree.get_path(Path::new(path)))
+            .is_ok_and(|entry| entry.kind() == Some(ObjectType::Blob))
     }
 
     /// Whether a file sits inside a Helm chart (an ancestor directory holds

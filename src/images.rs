@@ -13,12 +13,37 @@ use std::ops::Range;
 
 /// The record for one image use, and the finding it raises, if any.
 pub fn record(image_use: ImageUse, offline: bool) -> (ImageRecord, Option<Finding>) {
+    let related = image_use.related.clone();
+    let blame = image_use.blame.clone();
+    let (mut record, finding) = record_at_site(image_use, offline);
+    record.related = related;
+    record.blame = blame;
+    let finding = finding.map(|finding| place(finding, &record));
+    (record, finding)
+}
+
+/// Moves a finding to where the record says findings belong, with its labels.
+pub fn place(mut finding: Finding, record: &ImageRecord) -> Finding {
+    if let Some(blame) = &record.blame {
+        finding.primary = blame.clone();
+    }
+    let related = record.related.clone();
+    for (location, message) in related {
+        if !finding.related.iter().any(|l| l.location == location) {
+            finding = finding.with_related(location, message);
+        }
+    }
+    finding
+}
+
+fn record_at_site(image_use: ImageUse, offline: bool) -> (ImageRecord, Option<Finding>) {
     let ImageUse {
         source,
         kind,
         name,
         site,
         change,
+        ..
     } = image_use;
     let location = Location::new(&source, site.span);
     let mut record = ImageRecord {
@@ -32,6 +57,8 @@ pub fn record(image_use: ImageUse, offline: bool) -> (ImageRecord, Option<Findin
         status: ImageStatus::Invalid,
         digest: None,
         detail: None,
+        related: Vec::new(),
+        blame: None,
     };
     let text = match &site.reference {
         Err(problem) => {
@@ -50,7 +77,9 @@ pub fn record(image_use: ImageUse, offline: bool) -> (ImageRecord, Option<Findin
     };
     record.reference = text.clone();
     let variables = flux_variables(&text);
-    let unresolved = if !variables.is_empty() {
+    let unresolved = if let (false, Some(why)) = (variables.is_empty(), &site.incomplete) {
+        Some(why.clone())
+    } else if !variables.is_empty() {
         let names: Vec<String> = variables.iter().map(|v| format!("${{{v}}}")).collect();
         Some(format!(
             "uses Flux post-build variable {} (not substituted by fluxgate yet)",

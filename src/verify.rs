@@ -37,7 +37,24 @@ pub fn apply(records: &mut [ImageRecord], verdicts: &BTreeMap<String, Verdict>) 
             continue;
         };
         let location = record.location.clone();
-        let Some(verdict) = verdicts.get(&canonical) else {
+        let first_new = findings.len();
+        apply_one(record, verdicts, &canonical, location, &mut findings);
+        for finding in &mut findings[first_new..] {
+            *finding = crate::images::place(finding.clone(), record);
+        }
+    }
+    findings
+}
+
+fn apply_one(
+    record: &mut ImageRecord,
+    verdicts: &BTreeMap<String, Verdict>,
+    canonical: &str,
+    location: crate::finding::Location,
+    findings: &mut Vec<Finding>,
+) {
+    {
+        let Some(verdict) = verdicts.get(canonical) else {
             record.status = ImageStatus::Unverified;
             record.detail =
                 Some("internal: the check ended without an answer for this reference".into());
@@ -47,7 +64,7 @@ pub fn apply(records: &mut [ImageRecord], verdicts: &BTreeMap<String, Verdict>) 
                 "protocol",
                 record.detail.as_deref().unwrap_or_default(),
             ));
-            continue;
+            return;
         };
         match &verdict.lookup {
             Lookup::Exists { digest } => {
@@ -106,7 +123,7 @@ pub fn apply(records: &mut [ImageRecord], verdicts: &BTreeMap<String, Verdict>) 
             }
             _ => {}
         }
-        let tag = ImageRef::parse(&canonical)
+        let tag = ImageRef::parse(canonical)
             .ok()
             .and_then(|r| r.tag)
             .unwrap_or_default();
@@ -126,5 +143,4 @@ pub fn apply(records: &mut [ImageRecord], verdicts: &BTreeMap<String, Verdict>) 
             _ => {}
         }
     }
-    findings
 }

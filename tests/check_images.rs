@@ -278,6 +278,8 @@ fn non_yaml_files_ignored() {
 fn all_flag_reports_unchanged_images() {
     let json = check_json("all-flag", &["--all"], 0);
     insta::assert_json_snapshot!("all-flag", json);
+    // The root kustomization's `images:` entry gives the backend its tag:
+    // it is checked as deployed, `ghcr.io/acme/backend:5.0.1`.
     assert_eq!(images(&json).len(), 5, "{:#}", json["images"]);
     let unchanged = |file, line, column, reference, canonical| Expect {
         file,
@@ -307,8 +309,8 @@ fn all_flag_reports_unchanged_images() {
             "apps/backend/deployment.yaml",
             17,
             18,
-            "ghcr.io/acme/backend",
-            "ghcr.io/acme/backend:latest",
+            "ghcr.io/acme/backend:5.0.1",
+            "ghcr.io/acme/backend:5.0.1",
         ),
     );
     assert_image(
@@ -317,8 +319,8 @@ fn all_flag_reports_unchanged_images() {
             "apps/backend/deployment.yaml",
             21,
             18,
-            "ghcr.io/acme/backend",
-            "ghcr.io/acme/backend:latest",
+            "ghcr.io/acme/backend:5.0.1",
+            "ghcr.io/acme/backend:5.0.1",
         ),
     );
     assert_image(

@@ -178,7 +178,7 @@ fn github_and_gitlab_environments_choose_base_and_head() {
 #[test]
 fn fail_on_decides_which_findings_fail() {
     // image-unresolved is a warning: exit 0 by default, 1 with --fail-on warning.
-    let repo = repo_from_fixture("flux-variable-tag");
+    let repo = repo_from_fixture("flux-variable-missing");
     let code = |extra: &[&str]| {
         fluxgate()
             .args(["check", "--offline", "--repo"])

@@ -1,6 +1,7 @@
 //! Typed views of Kubernetes, kustomize and Flux documents: what an object
 //! is (its identity) and where its image references are written.
 
+pub mod charts;
 pub mod flux;
 pub mod kustomize;
 pub mod quantity;

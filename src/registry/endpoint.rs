@@ -105,6 +105,23 @@ impl Endpoints {
     }
 }
 
+impl Endpoints {
+    /// The TLS profile for a URL outside the registry API (a Helm
+    /// repository): the rule whose prefix names the URL's host, if any.
+    pub fn profile_for_url(&self, url: &str) -> usize {
+        let host = url
+            .split_once("://")
+            .map_or(url, |(_, rest)| rest)
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        self.rules
+            .iter()
+            .position(|rule| rule.prefix.split('/').next() == Some(host))
+            .map_or(0, |i| i + 1)
+    }
+}
+
 fn under_prefix(name: &str, prefix: &str) -> bool {
     let prefix = prefix.trim_end_matches('/');
     name == prefix || (name.starts_with(prefix) && name[prefix.len()..].starts_with('/'))

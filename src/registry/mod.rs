@@ -9,11 +9,14 @@
 pub mod auth;
 mod challenge;
 pub mod endpoint;
+mod fetch;
+pub mod helm_index;
 mod manifest;
 mod once_map;
 pub mod platforms;
 mod retry;
 mod session;
+mod tags;
 pub mod transport;
 
 use crate::image::ImageRef;
@@ -118,6 +121,41 @@ struct Inner {
     options: Options,
     /// One session per registry host and trust profile.
     sessions: OnceMap<(String, usize), Result<Arc<Session>, Failure>>,
+    /// One index per HTTP Helm repository.
+    indexes: OnceMap<String, Result<helm_index::IndexLookup, Failure>>,
+}
+
+/// One Helm chart (or OCI artifact) to look up.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ChartQuery {
+    /// An OCI artifact by tag or digest.
+    Oci { reference: ImageRef },
+    /// The highest tag of an OCI repository that meets a version range.
+    OciRange { repository: ImageRef, range: String },
+    /// A chart in an HTTP(S) Helm repository's index: an exact version, a
+    /// range, or the latest (`None`).
+    Index {
+        url: String,
+        chart: String,
+        version: Option<String>,
+    },
+}
+
+/// What the registry or repository said about a chart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChartLookup {
+    /// `version`: the version that meets the request (the range's pick).
+    Exists {
+        version: Option<String>,
+        digest: Option<String>,
+    },
+    Missing {
+        detail: String,
+    },
+    Unknown {
+        cause: Cause,
+        detail: String,
+    },
 }
 
 impl Checker {
@@ -139,6 +177,7 @@ impl Checker {
                 auth: Arc::new(auth),
                 options,
                 sessions: OnceMap::default(),
+                indexes: OnceMap::default(),
             }),
         })
     }
@@ -152,17 +191,9 @@ impl Checker {
         if unique.is_empty() {
             return BTreeMap::new();
         }
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-        {
+        let runtime = match runtime() {
             Ok(runtime) => runtime,
-            Err(e) => {
-                let failure = Failure::new(
-                    Cause::Protocol,
-                    format!("cannot start the async runtime: {e}"),
-                );
+            Err(failure) => {
                 return unique
                     .into_keys()
                     .map(|k| (k, unknown_verdict(&failure)))
@@ -180,7 +211,7 @@ impl Checker {
                 tasks.spawn(async move {
                     let work = async {
                         let _permit = permits.acquire_owned().await;
-                        inner.verify(&reference, deadline).await
+                        inner.verify(&reference, deadline, true).await
                     };
                     let verdict = tokio::time::timeout_at(deadline, work).await.unwrap_or_else(|_| {
                         unknown_verdict(&Failure::new(Cause::Timeout, "the check's time budget ran out before this reference was answered"))
@@ -202,6 +233,97 @@ impl Checker {
             progress.finish();
             verdicts
         })
+    }
+}
+
+impl Checker {
+    /// Looks up charts, each unique query once, concurrently; the answers
+    /// are in the order of `queries`.
+    pub fn check_charts(&self, queries: &[ChartQuery]) -> Vec<ChartLookup> {
+        let mut unique: Vec<ChartQuery> = Vec::new();
+        for query in queries {
+            if !unique.contains(query) {
+                unique.push(query.clone());
+            }
+        }
+        let answers: Vec<ChartLookup> = match runtime() {
+            Err(failure) => unique.iter().map(|_| chart_unknown(&failure)).collect(),
+            Ok(runtime) => {
+                let inner = self.inner.clone();
+                let asked = unique.clone();
+                runtime.block_on(async move {
+                    let deadline = Instant::now() + inner.options.budget;
+                    let permits = Arc::new(Semaphore::new(inner.options.jobs.max(1)));
+                    let mut tasks = tokio::task::JoinSet::new();
+                    for (position, query) in asked.into_iter().enumerate() {
+                        let inner = inner.clone();
+                        let permits = permits.clone();
+                        tasks.spawn(async move {
+                            let work = async {
+                                let _permit = permits.acquire_owned().await;
+                                inner.chart(&query, deadline).await
+                            };
+                            let lookup = tokio::time::timeout_at(deadline, work)
+                                .await
+                                .unwrap_or_else(|_| {
+                                    chart_unknown(&Failure::new(
+                                        Cause::Timeout,
+                                        "the check's time budget ran out before this chart was answered",
+                                    ))
+                                });
+                            (position, lookup)
+                        });
+                    }
+                    let mut answers: Vec<Option<ChartLookup>> = vec![None; tasks.len()];
+                    while let Some(joined) = tasks.join_next().await {
+                        if let Ok((position, lookup)) = joined {
+                            answers[position] = Some(lookup);
+                        }
+                    }
+                    answers
+                        .into_iter()
+                        .map(|answer| {
+                            answer.unwrap_or_else(|| {
+                                chart_unknown(&Failure::new(
+                                    Cause::Protocol,
+                                    "internal: the check ended without an answer for this chart",
+                                ))
+                            })
+                        })
+                        .collect()
+                })
+            }
+        };
+        queries
+            .iter()
+            .map(|query| {
+                let position = unique
+                    .iter()
+                    .position(|u| u == query)
+                    .expect("every query is in the unique list");
+                answers[position].clone()
+            })
+            .collect()
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Failure::new(
+                Cause::Protocol,
+                format!("cannot start the async runtime: {e}"),
+            )
+        })
+}
+
+fn chart_unknown(failure: &Failure) -> ChartLookup {
+    ChartLookup::Unknown {
+        cause: failure.cause,
+        detail: failure.detail.clone(),
     }
 }
 
@@ -271,7 +393,93 @@ impl Inner {
             .await
     }
 
-    async fn verify(&self, reference: &ImageRef, deadline: Instant) -> Verdict {
+    async fn chart(&self, query: &ChartQuery, deadline: Instant) -> ChartLookup {
+        match query {
+            ChartQuery::Oci { reference } => {
+                let verdict = self.verify(reference, deadline, false).await;
+                match verdict.lookup {
+                    Lookup::Exists { digest } => ChartLookup::Exists {
+                        version: None,
+                        digest: Some(digest),
+                    },
+                    Lookup::Missing { detail } => ChartLookup::Missing { detail },
+                    Lookup::Unknown { cause, detail } => ChartLookup::Unknown { cause, detail },
+                }
+            }
+            ChartQuery::OciRange { repository, range } => {
+                let endpoint = self.endpoints.resolve(repository);
+                let session = match self.session(&endpoint, deadline).await {
+                    Ok(session) => session,
+                    Err(failure) => return chart_unknown(&failure),
+                };
+                let constraint = match crate::version_range::Constraint::parse(range) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        return ChartLookup::Missing {
+                            detail: format!("`{range}` is not a version range Flux accepts: {e}"),
+                        }
+                    }
+                };
+                match tags::list(&session, &endpoint.repository).await {
+                    Err(failure) => chart_unknown(&failure),
+                    Ok(None) => ChartLookup::Missing {
+                        detail: format!(
+                            "{} has no repository {}",
+                            session.host, endpoint.repository
+                        ),
+                    },
+                    Ok(Some(tags)) => {
+                        // OCI tags spell a version's `+` as `_`.
+                        let versions: Vec<String> =
+                            tags.iter().map(|t| t.replace('_', "+")).collect();
+                        match constraint.best(versions.iter().map(String::as_str)) {
+                            Some(best) => ChartLookup::Exists {
+                                version: Some(best.to_string()),
+                                digest: None,
+                            },
+                            None => ChartLookup::Missing {
+                                detail: format!(
+                                    "no tag of {}/{} meets `{range}` ({} tags listed)",
+                                    session.host,
+                                    endpoint.repository,
+                                    tags.len()
+                                ),
+                            },
+                        }
+                    }
+                }
+            }
+            ChartQuery::Index {
+                url,
+                chart,
+                version,
+            } => {
+                let index = self
+                    .indexes
+                    .get_or_init(url.clone(), || async {
+                        let client = &self.clients[self.endpoints.profile_for_url(url)];
+                        helm_index::fetch(client, url, deadline).await
+                    })
+                    .await;
+                match index {
+                    Err(failure) => chart_unknown(&failure),
+                    Ok(helm_index::IndexLookup::NoIndex { detail }) => {
+                        ChartLookup::Missing { detail }
+                    }
+                    Ok(helm_index::IndexLookup::Found(index)) => {
+                        pick_version(&index, url, chart, version.as_deref())
+                    }
+                }
+            }
+        }
+    }
+
+    async fn verify(
+        &self,
+        reference: &ImageRef,
+        deadline: Instant,
+        with_platforms: bool,
+    ) -> Verdict {
         let endpoint = self.endpoints.resolve(reference);
         let session = match self.session(&endpoint, deadline).await {
             Ok(session) => session,
@@ -304,7 +512,7 @@ impl Inner {
             ),
         };
         let platforms = match &lookup {
-            Lookup::Exists { digest } if !self.options.platforms.is_empty() => {
+            Lookup::Exists { digest } if with_platforms && !self.options.platforms.is_empty() => {
                 Some(platforms::check(&session, repository, digest, &self.options.platforms).await)
             }
             _ => None,
@@ -315,4 +523,68 @@ impl Inner {
             tag,
         }
     }
+}
+
+/// The version of `chart` in an index that meets `version` (exact, a range,
+/// or the latest when `None`).
+fn pick_version(
+    index: &helm_index::Index,
+    url: &str,
+    chart: &str,
+    version: Option<&str>,
+) -> ChartLookup {
+    use crate::version_range::{is_exact, Constraint, Version};
+    let Some(listed) = index.versions.get(chart).filter(|v| !v.is_empty()) else {
+        return ChartLookup::Missing {
+            detail: format!("the repository {url} has no chart `{chart}`"),
+        };
+    };
+    let exists = |v: &str| ChartLookup::Exists {
+        version: Some(v.to_string()),
+        digest: None,
+    };
+    let wanted = version
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .unwrap_or("*");
+    if is_exact(wanted) {
+        let target = Version::parse(wanted);
+        return match listed
+            .iter()
+            .find(|v| v.as_str() == wanted || (target.is_some() && Version::parse(v) == target))
+        {
+            Some(found) => exists(found),
+            None => ChartLookup::Missing {
+                detail: format!(
+                    "the repository {url} lists no version {wanted} of `{chart}` (newest: {})",
+                    newest(listed)
+                ),
+            },
+        };
+    }
+    match Constraint::parse(wanted) {
+        Err(e) => ChartLookup::Missing {
+            detail: format!("`{wanted}` is not a version or range Helm accepts: {e}"),
+        },
+        Ok(constraint) => match constraint.best(listed.iter().map(String::as_str)) {
+            Some(best) => exists(best),
+            None => ChartLookup::Missing {
+                detail: format!(
+                    "no version of `{chart}` in {url} meets `{wanted}` (newest: {})",
+                    newest(listed)
+                ),
+            },
+        },
+    }
+}
+
+/// The highest listed release (a prerelease only if there is no
+/// release), for messages.
+fn newest(listed: &[String]) -> String {
+    use crate::version_range::Version;
+    listed
+        .iter()
+        .filter_map(|v| Some((Version::parse(v)?, v)))
+        .max_by(|a, b| (a.0.pre.is_empty(), &a.0).cmp(&(b.0.pre.is_empty(), &b.0)))
+        .map_or_else(|| "none readable".to_string(), |(_, v)| v.clone())
 }

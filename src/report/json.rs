@@ -15,7 +15,7 @@ pub mod v1 {
         pub base: Option<&'a str>,
         pub head: &'a str,
         pub images: Vec<Image<'a>>,
-        pub charts: Vec<()>,
+        pub charts: Vec<Chart<'a>>,
         pub findings: Vec<Finding<'a>>,
         pub summary: Summary,
     }
@@ -34,6 +34,22 @@ pub mod v1 {
         pub status: &'a str,
         pub digest: Option<&'a str>,
         pub detail: Option<&'a str>,
+    }
+
+    #[derive(Serialize)]
+    pub struct Chart<'a> {
+        pub chart: &'a str,
+        pub version: Option<&'a str>,
+        pub repository: &'a str,
+        pub file: &'a str,
+        pub line: usize,
+        pub column: usize,
+        pub kind: &'a str,
+        pub name: &'a str,
+        pub change: &'a str,
+        pub status: &'a str,
+        pub detail: Option<&'a str>,
+        pub resolved_version: Option<&'a str>,
     }
 
     #[derive(Serialize)]
@@ -83,7 +99,24 @@ fn to_v1(report: &Report) -> v1::Output<'_> {
                 detail: image.detail.as_deref(),
             })
             .collect(),
-        charts: Vec::new(),
+        charts: report
+            .charts
+            .iter()
+            .map(|chart| v1::Chart {
+                chart: &chart.chart,
+                version: chart.version.as_deref(),
+                repository: &chart.repository,
+                file: &chart.location.file,
+                line: chart.location.start.line,
+                column: chart.location.start.column,
+                kind: &chart.kind,
+                name: &chart.name,
+                change: chart.change.as_str(),
+                status: chart.status.as_str(),
+                detail: chart.detail.as_deref(),
+                resolved_version: chart.resolved_version.as_deref(),
+            })
+            .collect(),
         findings: report
             .findings
             .iter()

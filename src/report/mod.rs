@@ -60,6 +60,30 @@ pub struct ImageRecord {
     pub status: ImageStatus,
     pub digest: Option<String>,
     pub detail: Option<String>,
+    /// Places that made the reference what it is, for findings' labels.
+    pub related: Vec<(Location, String)>,
+    /// Where findings about it point, when not at `location` (a changed
+    /// variable value).
+    pub blame: Option<Location>,
+}
+
+/// One Helm chart (or OCI artifact) in the report. Statuses as for images.
+#[derive(Debug, Clone)]
+pub struct ChartRecord {
+    /// The chart's name (or the artifact's last path component).
+    pub chart: String,
+    /// As written: an exact version, a range, a tag or digest; `None` = latest.
+    pub version: Option<String>,
+    /// The repository URL, or the source reference when it was not found.
+    pub repository: String,
+    pub location: Location,
+    pub kind: String,
+    pub name: String,
+    pub change: Change,
+    pub status: ImageStatus,
+    pub detail: Option<String>,
+    /// The version that meets `version` (a range's pick), once checked.
+    pub resolved_version: Option<String>,
 }
 
 /// The texts findings point into, by side and path.
@@ -82,6 +106,7 @@ pub struct Report {
     pub base: Option<String>,
     pub head: String,
     pub images: Vec<ImageRecord>,
+    pub charts: Vec<ChartRecord>,
     pub findings: Vec<Finding>,
     pub suppressed: usize,
     /// Remarks for people (which base was chosen and why, skipped files).
@@ -123,6 +148,9 @@ impl Report {
             "; {} checked",
             plural(self.images.len(), "image reference")
         ));
+        if !self.charts.is_empty() {
+            sentence.push_str(&format!(", {}", plural(self.charts.len(), "chart")));
+        }
         sentence
     }
 

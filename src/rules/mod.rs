@@ -37,6 +37,9 @@ macro_rules! declare_rule {
     };
 }
 
+pub mod chart_not_found;
+pub mod chart_unresolved;
+pub mod chart_unverified;
 pub mod crd_changed;
 pub mod crd_removed;
 pub mod crd_version_removed;
@@ -75,6 +78,9 @@ pub static ALL: &[&Rule] = &[
     &image_unverified::IMAGE_UNVERIFIED,
     &image_platform_missing::IMAGE_PLATFORM_MISSING,
     &image_digest_mismatch::IMAGE_DIGEST_MISMATCH,
+    &chart_not_found::CHART_NOT_FOUND,
+    &chart_unresolved::CHART_UNRESOLVED,
+    &chart_unverified::CHART_UNVERIFIED,
     &suppression_invalid::SUPPRESSION_INVALID,
     &suppression_unused::SUPPRESSION_UNUSED,
     &crd_removed::CRD_REMOVED,

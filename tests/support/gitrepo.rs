@@ -38,6 +38,37 @@ pub fn repo_from_fixture(name: &str) -> tempfile::TempDir {
     repo_from_dirs(name, &fixture.join("base"), &fixture.join("head"))
 }
 
+/// Build a repository from a fixture whose files name placeholders (a
+/// loopback server's URL is only known at test time): every `from` in
+/// every file is replaced by `to`.
+pub fn repo_from_fixture_replacing(name: &str, replacements: &[(&str, &str)]) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path, replacements: &[(&str, &str)]) {
+        fs::create_dir_all(to).expect("create a fixture copy directory");
+        let Ok(entries) = fs::read_dir(from) else {
+            return;
+        };
+        for entry in entries {
+            let entry = entry.expect("read a fixture directory");
+            let target = to.join(entry.file_name());
+            if entry.file_type().expect("file type").is_dir() {
+                copy(&entry.path(), &target, replacements);
+            } else {
+                let mut text = fs::read_to_string(entry.path()).expect("read a fixture file");
+                for (from, to) in replacements {
+                    text = text.replace(from, to);
+                }
+                fs::write(target, text).expect("write a fixture copy");
+            }
+        }
+    }
+    let trees = tempfile::tempdir().expect("create a temporary directory");
+    let fixture = fixture_dir(name);
+    for side in ["base", "head"] {
+        copy(&fixture.join(side), &trees.path().join(side), replacements);
+    }
+    repo_from_dirs(name, &trees.path().join("base"), &trees.path().join("head"))
+}
+
 /// Build a real git repository like [`repo_from_fixture`] from any two directories (for trees
 /// a test generates); a missing directory is an empty tree.
 pub fn repo_from_dirs(name: &str, base_dir: &Path, head_dir: &Path) -> tempfile::TempDir {

@@ -1,0 +1,236 @@
+//! Flux Kustomizations as build roots: `spec.path`, `spec.images`, and the
+//! post-build variables (`spec.postBuild.substitute`, and `substituteFrom`
+//! ConfigMaps and Secrets found in the repository; SOPS-encrypted values
+//! are not decrypted).
+
+use super::layers::ImageRewrite;
+use super::tree::{normalise, HeadTree};
+use crate::extract::is_sops_encrypted;
+use crate::finding::Location;
+use crate::git::GitError;
+use crate::k8s::flux::is_flux_kustomization;
+use crate::k8s::ObjectId;
+use crate::load::LoadedFile;
+use crate::yaml::Node;
+use std::collections::BTreeMap;
+
+/// A variable's value and where it is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VarValue {
+    pub value: String,
+    pub location: Location,
+}
+
+/// A `substituteFrom` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VarSource {
+    pub kind: String,
+    pub name: String,
+}
+
+/// A Flux Kustomization: where its build starts and what it adds.
+#[derive(Debug)]
+pub struct FluxRoot {
+    pub id: ObjectId,
+    pub dir: String,
+    pub images: Vec<ImageRewrite>,
+    pub substitute: BTreeMap<String, VarValue>,
+    pub substitute_from: Vec<VarSource>,
+}
+
+/// A ConfigMap or Secret's string data, by key.
+#[derive(Debug)]
+pub struct DataObject {
+    pub id: ObjectId,
+    pub data: BTreeMap<String, VarValue>,
+}
+
+/// The Flux roots and the data objects variables can come from.
+#[derive(Debug, Default)]
+pub struct FluxIndex {
+    pub roots: Vec<FluxRoot>,
+    pub data: Vec<DataObject>,
+}
+
+impl FluxIndex {
+    /// Reads every file of the tree that can define a Flux Kustomization,
+    /// a ConfigMap or a Secret (a byte search first; only those are parsed).
+    pub fn scan(tree: &HeadTree<'_>) -> Result<FluxIndex, GitError> {
+        let mut index = FluxIndex::default();
+        for blob in tree.files()? {
+            if !crate::git::is_yaml(&blob.path) || tree.in_helm_chart(&blob.path)? {
+                continue;
+            }
+            let Some(bytes) = tree.bytes(blob)? else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            if !(text.contains("kustomize.toolkit.fluxcd.io")
+                || text.contains("ConfigMap")
+                || text.contains("Secret"))
+            {
+                continue;
+            }
+            if let Some(file) = tree.load(&blob.path)? {
+                index.add(&file);
+            }
+        }
+        Ok(index)
+    }
+
+    pub fn add(&mut self, file: &LoadedFile) {
+        for doc in &file.parsed.documents {
+            let Some(id) = ObjectId::of(&doc.root) else {
+                continue;
+            };
+            if is_flux_kustomization(&id) {
+                if let Some(root) = flux_root(&doc.root, id, file) {
+                    self.roots.push(root);
+                }
+            } else if let Some(data) = data_object(&doc.root, id, file) {
+                self.data.push(data);
+            }
+        }
+    }
+
+    /// The variables of a root: its `substituteFrom` objects in order,
+    /// then its inline `substitute`, which wins (as in Flux).
+    pub fn variables(&self, root: &FluxRoot) -> BTreeMap<String, VarValue> {
+        let mut variables = BTreeMap::new();
+        for from in &root.substitute_from {
+            let found = self.data.iter().find(|d| {
+                d.id.kind == from.kind
+                    && d.id.name == from.name
+                    && (d.id.namespace.is_none()
+                        || root.id.namespace.is_none()
+                        || d.id.namespace == root.id.namespace)
+            });
+            if let Some(found) = found {
+                variables.extend(found.data.clone());
+            }
+        }
+        variables.extend(root.substitute.clone());
+        variables
+    }
+
+    /// Whether `root` takes variable `name` from the data object `object`.
+    pub fn uses(&self, root: &FluxRoot, object: &ObjectId) -> bool {
+        root.substitute_from.iter().any(|from| {
+            from.kind == object.kind
+                && from.name == object.name
+                && (object.namespace.is_none()
+                    || root.id.namespace.is_none()
+                    || object.namespace == root.id.namespace)
+        })
+    }
+}
+
+fn flux_root(root: &Node, id: ObjectId, file: &LoadedFile) -> Option<FluxRoot> {
+    let spec = root.get("spec")?;
+    let path = spec.get("path").and_then(Node::scalar_text).unwrap_or("./");
+    let post_build = spec.get("postBuild");
+    Some(FluxRoot {
+        id,
+        dir: normalise(path)?,
+        images: spec
+            .get("images")
+            .map(|images| ImageRewrite::list(images, &file.source))
+            .unwrap_or_default(),
+        substitute: post_build
+            .and_then(|p| p.get("substitute"))
+            .map(|map| string_map(map, file))
+            .unwrap_or_default(),
+        substitute_from: post_build
+            .and_then(|p| p.get("substituteFrom"))
+            .and_then(Node::as_sequence)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|entry| {
+                Some(VarSource {
+                    kind: entry.get("kind")?.scalar_text()?.to_string(),
+                    name: entry.get("name")?.scalar_text()?.to_string(),
+                })
+            })
+            .collect(),
+    })
+}
+
+/// A ConfigMap's `data`, or a plain Secret's `stringData` (a SOPS-encrypted
+/// one holds ciphertext: left out).
+fn data_object(root: &Node, id: ObjectId, file: &LoadedFile) -> Option<DataObject> {
+    let key = match (id.group.as_str(), id.kind.as_str()) {
+        ("", "ConfigMap") => "data",
+        ("", "Secret") if !is_sops_encrypted(root) => "stringData",
+        _ => return None,
+    };
+    Some(DataObject {
+        data: root
+            .get(key)
+            .map(|m| string_map(m, file))
+            .unwrap_or_default(),
+        id,
+    })
+}
+
+fn string_map(map: &Node, file: &LoadedFile) -> BTreeMap<String, VarValue> {
+    map.as_mapping()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(key, value)| {
+            Some((
+                key.scalar_text()?.to_string(),
+                VarValue {
+                    value: value.scalar_text()?.to_string(),
+                    location: Location::new(&file.source, value.span),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Variables whose value a change sets differently: in a Flux
+/// Kustomization's `substitute`, or in a ConfigMap/Secret's data.
+#[derive(Debug, Clone)]
+pub struct ChangedVariable {
+    pub name: String,
+    pub value: VarValue,
+    /// The object that holds it.
+    pub holder: ObjectId,
+}
+
+/// Compares the variables of the base and head versions of changed files.
+pub fn changed_variables(base: &[&LoadedFile], head: &[&LoadedFile]) -> Vec<ChangedVariable> {
+    let collect = |files: &[&LoadedFile]| {
+        let mut index = FluxIndex::default();
+        for file in files {
+            index.add(file);
+        }
+        let mut by_holder: BTreeMap<ObjectId, BTreeMap<String, VarValue>> = BTreeMap::new();
+        for root in index.roots {
+            by_holder.insert(root.id, root.substitute);
+        }
+        for data in index.data {
+            by_holder.insert(data.id, data.data);
+        }
+        by_holder
+    };
+    let before = collect(base);
+    let after = collect(head);
+    let mut changed = Vec::new();
+    for (holder, variables) in after {
+        let old = before.get(&holder);
+        for (name, value) in variables {
+            let same = old
+                .and_then(|old| old.get(&name))
+                .is_some_and(|v| v.value == value.value);
+            if !same {
+                changed.push(ChangedVariable {
+                    name,
+                    value,
+                    holder: holder.clone(),
+                });
+            }
+        }
+    }
+    changed
+}

@@ -1,0 +1,582 @@
+//! The deploy stage: what a changed image reference becomes once kustomize
+//! and Flux have built it. A file is reached from build roots (Flux
+//! Kustomization `spec.path`s; kustomizations no other one includes)
+//! through kustomize layers; each layer's `images:` rewrites apply inner
+//! first, then the Flux Kustomization's `spec.images`, then its post-build
+//! variables. Unchanged files are read only when a change needs them:
+//! kustomization files when one of them rewrites images, and Flux
+//! Kustomizations, ConfigMaps and Secrets when variables are involved.
+
+pub mod flux;
+pub mod layers;
+pub mod tree;
+
+use crate::changes::ImageUse;
+use crate::extract;
+use crate::finding::Location;
+use crate::git::{GitError, Repo};
+use crate::image::flux_variables;
+use crate::k8s::kustomize::is_kustomization_file;
+use crate::substitute::{substitute, Unresolved, Variables};
+use flux::{ChangedVariable, FluxIndex, VarValue};
+use git2::Oid;
+use layers::{layer_at, split, Layer};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
+use tree::HeadTree;
+
+/// Bounds on a build walk (a kustomization cycle, or a pathological tree).
+const MAX_DEPTH: usize = 32;
+const MAX_PLACEMENTS: usize = 500_000;
+
+/// One way a file is deployed: the root it is built from and the layers
+/// between (outermost first).
+#[derive(Clone)]
+struct Placement {
+    root: Option<usize>,
+    chain: Vec<Rc<Layer>>,
+}
+
+pub struct Deploy<'r> {
+    tree: HeadTree<'r>,
+    flux: FluxIndex,
+    layers: HashMap<String, Option<Rc<Layer>>>,
+    placements: HashMap<String, Vec<Placement>>,
+    pub notices: Vec<String>,
+}
+
+impl<'r> Deploy<'r> {
+    fn new(repo: &'r Repo, head: Oid) -> Self {
+        Deploy {
+            tree: HeadTree::new(repo, head),
+            flux: FluxIndex::default(),
+            layers: HashMap::new(),
+            placements: HashMap::new(),
+            notices: Vec::new(),
+        }
+    }
+
+    fn layer(&mut self, dir: &str) -> Result<Option<Rc<Layer>>, GitError> {
+        if let Some(known) = self.layers.get(dir) {
+            return Ok(known.clone());
+        }
+        let layer = layer_at(&self.tree, dir)?.map(Rc::new);
+        if let Some(layer) = &layer {
+            for remote in &layer.remote {
+                self.notices.push(format!(
+                    "{}: remote resource {remote} not followed (fluxgate reads only this repository)",
+                    layer.path
+                ));
+            }
+        }
+        self.layers.insert(dir.to_string(), layer.clone());
+        Ok(layer)
+    }
+
+    /// Places every file reachable from the roots.
+    fn place_all(&mut self, with_flux: bool) -> Result<(), GitError> {
+        if with_flux {
+            self.flux = FluxIndex::scan(&self.tree)?;
+        }
+        let mut reached_dirs: HashSet<String> = HashSet::new();
+        for index in 0..self.flux.roots.len() {
+            let dir = self.flux.roots[index].dir.clone();
+            self.walk(
+                &dir,
+                Placement {
+                    root: Some(index),
+                    chain: Vec::new(),
+                },
+                0,
+                &mut reached_dirs,
+            )?;
+        }
+        // Kustomizations no other one includes (and no Flux root reached).
+        let layer_dirs: Vec<String> = self
+            .tree
+            .files()?
+            .iter()
+            .filter(|f| is_kustomization_file(&f.path))
+            .map(|f| {
+                f.path
+                    .rsplit_once('/')
+                    .map_or(String::new(), |(d, _)| d.to_string())
+            })
+            .collect();
+        let mut included: HashSet<String> = HashSet::new();
+        for dir in &layer_dirs {
+            if let Some(layer) = self.layer(dir)? {
+                included.extend(layer.includes.iter().cloned());
+            }
+        }
+        for dir in layer_dirs {
+            if !included.contains(&dir) && !reached_dirs.contains(&dir) {
+                self.walk(
+                    &dir,
+                    Placement {
+                        root: None,
+                        chain: Vec::new(),
+                    },
+                    0,
+                    &mut reached_dirs,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn walk(
+        &mut self,
+        dir: &str,
+        placement: Placement,
+        depth: usize,
+        reached: &mut HashSet<String>,
+    ) -> Result<(), GitError> {
+        if depth > MAX_DEPTH
+            || self.placements.values().map(Vec::len).sum::<usize>() > MAX_PLACEMENTS
+        {
+            return Ok(());
+        }
+        reached.insert(dir.to_string());
+        match self.layer(dir)? {
+            Some(layer) => {
+                let mut inner = placement;
+                inner.chain.push(layer.clone());
+                for include in &layer.includes {
+                    if self.tree.is_file(include)? {
+                        self.place(include, &inner);
+                    } else if self.tree.is_dir(include)? {
+                        self.walk(include, inner.clone(), depth + 1, reached)?;
+                    }
+                }
+                // The kustomization file itself (its own `images:` entries).
+                self.place(&layer.path, &inner);
+            }
+            None => {
+                // A Flux path without a kustomization: Flux builds every
+                // manifest under it, and nested kustomizations as such.
+                let files: Vec<String> = self
+                    .tree
+                    .files_under(dir)?
+                    .iter()
+                    .map(|f| f.path.clone())
+                    .collect();
+                let nested: Vec<String> = files
+                    .iter()
+                    .filter(|p| is_kustomization_file(p))
+                    .map(|p| {
+                        p.rsplit_once('/')
+                            .map_or(String::new(), |(d, _)| d.to_string())
+                    })
+                    .collect();
+                for nested_dir in &nested {
+                    self.walk(nested_dir, placement.clone(), depth + 1, reached)?;
+                }
+                for path in files.iter().filter(|p| crate::git::is_yaml(p)) {
+                    let under_nested = nested
+                        .iter()
+                        .any(|n| n.is_empty() || path.starts_with(&format!("{n}/")));
+                    if !under_nested {
+                        self.place(path, &placement);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn place(&mut self, path: &str, placement: &Placement) {
+        self.placements
+            .entry(path.to_string())
+            .or_default()
+            .push(placement.clone());
+    }
+
+    /// The variables of a placement (repository values win over `--var`).
+    fn variables(
+        &self,
+        placement: &Placement,
+        cli: &Variables,
+    ) -> BTreeMap<String, Option<VarValue>> {
+        let mut variables: BTreeMap<String, Option<VarValue>> =
+            cli.keys().map(|k| (k.clone(), None)).collect();
+        if let Some(root) = placement.root {
+            for (name, value) in self.flux.variables(&self.flux.roots[root]) {
+                variables.insert(name, Some(value));
+            }
+        }
+        variables
+    }
+
+    /// The reference a raw one becomes in a placement.
+    fn effective(&self, raw: &str, placement: &Placement, cli: &Variables) -> Effective {
+        let mut reference = raw.to_string();
+        let mut related = Vec::new();
+        let flux_images = placement
+            .root
+            .map(|r| self.flux.roots[r].images.as_slice())
+            .unwrap_or_default();
+        let layers = placement.chain.iter().rev().map(|l| l.images.as_slice());
+        for rewrites in layers.chain(std::iter::once(flux_images)) {
+            if let Some((rewrite, new)) = rewrites
+                .iter()
+                .find_map(|rw| rw.apply(&reference).map(|new| (rw, new)))
+            {
+                if new != reference {
+                    related.push((
+                        rewrite.location.clone(),
+                        format!("rewritten to `{new}` by this `images:` entry"),
+                    ));
+                    reference = new;
+                }
+            }
+        }
+        let names = flux_variables(&reference);
+        if names.is_empty() {
+            return Effective {
+                reference: Ok(reference),
+                related,
+            };
+        }
+        let known = self.variables(placement, cli);
+        let mut values: Variables = cli.clone();
+        for (name, value) in &known {
+            if let Some(value) = value {
+                values.insert(name.clone(), value.value.clone());
+            }
+        }
+        for name in &names {
+            if let Some(Some(value)) = known.get(name) {
+                related.push((
+                    value.location.clone(),
+                    format!("`${{{name}}}` is `{}` here", value.value),
+                ));
+            }
+        }
+        let root_name = placement.root.map(|r| {
+            format!(
+                "the Flux Kustomization {}",
+                self.flux.roots[r].id.display_name()
+            )
+        });
+        let reference = substitute(&reference, &values).map_err(|unresolved| match unresolved {
+            Unresolved::Missing(missing) => {
+                let list: Vec<String> = missing.iter().map(|m| format!("${{{m}}}")).collect();
+                match &root_name {
+                    Some(root) => format!(
+                        "{} has no value in {root} (`postBuild.substitute` or `substituteFrom`) nor from `--var`",
+                        list.join(", ")
+                    ),
+                    None => format!(
+                        "{} has no value: no Flux Kustomization in this repository builds this file; pass `--var NAME=VALUE`",
+                        list.join(", ")
+                    ),
+                }
+            }
+            Unresolved::Unsupported(expression) => {
+                format!("`{expression}` uses an envsubst operator fluxgate does not evaluate")
+            }
+        });
+        Effective { reference, related }
+    }
+}
+
+struct Effective {
+    reference: Result<String, String>,
+    related: Vec<(Location, String)>,
+}
+
+/// Replaces each image use by what it deploys as, and adds the uses that a
+/// changed variable value changes. `changed_files` are the head files the
+/// change touched (already in `uses`).
+pub fn expand(
+    repo: &Repo,
+    head: Oid,
+    uses: Vec<ImageUse>,
+    changed_variables: &[ChangedVariable],
+    cli: &Variables,
+    notices: &mut Vec<String>,
+) -> Result<Vec<ImageUse>, GitError> {
+    let with_flux = !changed_variables.is_empty()
+        || uses
+            .iter()
+            .any(|u| raw(u).is_some_and(|r| !flux_variables(r).is_empty()));
+    let mut deploy = Deploy::new(repo, head);
+    let rewrites_exist = with_flux
+        || uses.iter().any(|u| u.site.incomplete.is_some())
+        || any_layer_rewrites(&deploy.tree)?;
+    if !rewrites_exist {
+        return Ok(uses.into_iter().map(|u| resolve_alone(u, cli)).collect());
+    }
+    deploy.place_all(with_flux)?;
+    let mut out = Vec::new();
+    let mut seen: HashSet<(String, usize, String)> = HashSet::new();
+    for image_use in uses {
+        for expanded in deploy.expand_use(image_use, cli)? {
+            remember(&mut seen, &expanded);
+            out.push(expanded);
+        }
+    }
+    for changed in changed_variables {
+        for expanded in deploy.uses_of_variable(changed, cli)? {
+            if remember(&mut seen, &expanded) {
+                out.push(expanded);
+            }
+        }
+    }
+    notices.append(&mut deploy.notices);
+    Ok(out)
+}
+
+/// Records a use; false if the same reference at the same place was seen.
+fn remember(seen: &mut HashSet<(String, usize, String)>, image_use: &ImageUse) -> bool {
+    seen.insert((
+        image_use.source.path.clone(),
+        image_use.site.span.start,
+        image_use.site.reference.clone().unwrap_or_default(),
+    ))
+}
+
+fn raw(image_use: &ImageUse) -> Option<&str> {
+    image_use.site.reference.as_deref().ok()
+}
+
+/// Whether any kustomization file of the tree has an `images:` list.
+fn any_layer_rewrites(tree: &HeadTree<'_>) -> Result<bool, GitError> {
+    for file in tree.files()? {
+        if is_kustomization_file(&file.path) {
+            if let Some(bytes) = tree.bytes(file)? {
+                if String::from_utf8_lossy(&bytes).contains("images:") {
+                    return Ok(true);
+                }
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// A use outside any build: only `--var` can resolve its variables.
+fn resolve_alone(mut image_use: ImageUse, cli: &Variables) -> ImageUse {
+    let Some(text) = raw(&image_use).map(str::to_string) else {
+        return image_use;
+    };
+    if flux_variables(&text).is_empty() {
+        return image_use;
+    }
+    match substitute(&text, cli) {
+        Ok(resolved) => set_reference(&mut image_use, resolved),
+        Err(Unresolved::Missing(missing)) => {
+            let list: Vec<String> = missing.iter().map(|m| format!("${{{m}}}")).collect();
+            image_use.site.incomplete = Some(format!(
+                "{} has no value: no Flux Kustomization in this repository builds this file; pass `--var NAME=VALUE`",
+                list.join(", ")
+            ));
+        }
+        Err(Unresolved::Unsupported(expression)) => {
+            image_use.site.incomplete = Some(format!(
+                "`{expression}` uses an envsubst operator fluxgate does not evaluate"
+            ));
+        }
+    }
+    image_use
+}
+
+fn set_reference(image_use: &mut ImageUse, reference: String) {
+    if image_use.site.reference.as_deref() != Ok(reference.as_str()) {
+        // The bytes no longer map onto the written value.
+        image_use.site.parts.clear();
+        image_use.site.reference = Ok(reference);
+    }
+}
+
+impl Deploy<'_> {
+    fn expand_use(
+        &mut self,
+        image_use: ImageUse,
+        cli: &Variables,
+    ) -> Result<Vec<ImageUse>, GitError> {
+        let path = image_use.source.path.clone();
+        if image_use.site.incomplete.is_some() && is_kustomization_file(&path) {
+            return self.complete_new_name(image_use);
+        }
+        let Some(text) = raw(&image_use).map(str::to_string) else {
+            return Ok(vec![image_use]);
+        };
+        let placements = self.placements.get(&path).cloned().unwrap_or_default();
+        // A kustomization's own entry is applied where it sits; only the
+        // layers around it and the root still apply.
+        if placements.is_empty() {
+            return Ok(vec![resolve_alone(image_use, cli)]);
+        }
+        let mut by_reference: BTreeMap<String, ImageUse> = BTreeMap::new();
+        for placement in &placements {
+            let placement = if is_kustomization_file(&path) {
+                let mut outer = placement.clone();
+                outer.chain.retain(|l| l.path != path);
+                outer
+            } else {
+                placement.clone()
+            };
+            let effective = self.effective(&text, &placement, cli);
+            let mut expanded = image_use.clone();
+            match effective.reference {
+                Ok(reference) => set_reference(&mut expanded, reference),
+                Err(why) => expanded.site.incomplete = Some(why),
+            }
+            expanded.related.extend(effective.related);
+            let key = format!(
+                "{:?}{:?}",
+                expanded.site.reference, expanded.site.incomplete
+            );
+            by_reference.entry(key).or_insert(expanded);
+        }
+        Ok(by_reference.into_values().collect())
+    }
+
+    /// A kustomize `images:` entry with only `newName`: the tags come from
+    /// the resources it rewrites.
+    fn complete_new_name(&mut self, image_use: ImageUse) -> Result<Vec<ImageUse>, GitError> {
+        let key = &image_use.site.key;
+        let Some(name) = key
+            .split_once("[name=")
+            .and_then(|(_, rest)| rest.strip_suffix(']'))
+            .map(str::to_string)
+        else {
+            return Ok(vec![image_use]);
+        };
+        let dir = image_use
+            .source
+            .path
+            .rsplit_once('/')
+            .map_or(String::new(), |(d, _)| d.to_string());
+        let Ok(new_name) = image_use.site.reference.clone() else {
+            return Ok(vec![image_use]);
+        };
+        let mut reached = HashSet::new();
+        let saved = std::mem::take(&mut self.placements);
+        self.walk(
+            &dir,
+            Placement {
+                root: None,
+                chain: Vec::new(),
+            },
+            0,
+            &mut reached,
+        )?;
+        let local = std::mem::replace(&mut self.placements, saved);
+        let files: Vec<String> = local.keys().cloned().collect();
+        let mut found: BTreeMap<String, ImageUse> = BTreeMap::new();
+        for file in files {
+            if file == image_use.source.path {
+                continue;
+            }
+            let Some(loaded) = self.tree.load(&file)? else {
+                continue;
+            };
+            for doc in &loaded.parsed.documents {
+                for site in extract::document_images(&file, &doc.root).sites {
+                    let Ok(reference) = &site.reference else {
+                        continue;
+                    };
+                    let (site_name, tag, digest) = split(reference);
+                    if site_name != name || (tag.is_none() && digest.is_none()) {
+                        continue;
+                    }
+                    let mut effective = new_name.clone();
+                    if let Some(tag) = tag {
+                        effective.push_str(&format!(":{tag}"));
+                    }
+                    if let Some(digest) = digest {
+                        effective.push_str(&format!("@{digest}"));
+                    }
+                    let mut expanded = image_use.clone();
+                    expanded.site.incomplete = None;
+                    set_reference(&mut expanded, effective.clone());
+                    expanded.related.push((
+                        Location::new(&loaded.source, site.span),
+                        format!("the tag comes from `{reference}` here"),
+                    ));
+                    found.entry(effective).or_insert(expanded);
+                }
+            }
+        }
+        if found.is_empty() {
+            return Ok(vec![image_use]);
+        }
+        Ok(found.into_values().collect())
+    }
+
+    /// The image uses a changed variable value changes: every reference
+    /// using the variable under each Flux Kustomization that takes it.
+    fn uses_of_variable(
+        &mut self,
+        changed: &ChangedVariable,
+        cli: &Variables,
+    ) -> Result<Vec<ImageUse>, GitError> {
+        let roots: Vec<usize> = (0..self.flux.roots.len())
+            .filter(|&i| {
+                let root = &self.flux.roots[i];
+                root.id == changed.holder || self.flux.uses(root, &changed.holder)
+            })
+            .collect();
+        let mut out = Vec::new();
+        let files: Vec<(String, Vec<Placement>)> = self
+            .placements
+            .iter()
+            .map(|(path, placements)| {
+                (
+                    path.clone(),
+                    placements
+                        .iter()
+                        .filter(|p| p.root.is_some_and(|r| roots.contains(&r)))
+                        .cloned()
+                        .collect(),
+                )
+            })
+            .filter(|(_, placements): &(String, Vec<Placement>)| !placements.is_empty())
+            .collect();
+        let mut files = files;
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        for (path, placements) in files {
+            let Some(loaded) = self.tree.load(&path)? else {
+                continue;
+            };
+            for doc in &loaded.parsed.documents {
+                if extract::is_sops_encrypted(&doc.root) {
+                    continue;
+                }
+                let images = extract::document_images(&path, &doc.root);
+                for site in images.sites {
+                    let Ok(text) = site.reference.clone() else {
+                        continue;
+                    };
+                    if !flux_variables(&text).contains(&changed.name) {
+                        continue;
+                    }
+                    for placement in &placements {
+                        let effective = self.effective(&text, placement, cli);
+                        let mut image_use = ImageUse {
+                            source: loaded.source.clone(),
+                            kind: images.kind.clone(),
+                            name: images.name.clone(),
+                            site: site.clone(),
+                            change: extract::Change::Modified,
+                            related: Vec::new(),
+                            blame: Some(changed.value.location.clone()),
+                        };
+                        match effective.reference {
+                            Ok(reference) => set_reference(&mut image_use, reference),
+                            Err(why) => image_use.site.incomplete = Some(why),
+                        }
+                        image_use.related.push((
+                            Location::new(&loaded.source, site.span),
+                            format!("`${{{}}}` is used here, in `{text}`", changed.name),
+                        ));
+                        out.push(image_use);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,137 @@
+//! The head tree as the deploy stage sees it: file names from one tree walk
+//! (no blob read), and files read and parsed on demand, once.
+
+use crate::git::{BlobRef, GitError, Repo};
+use crate::load::{self, LoadedFile};
+use crate::source::Side;
+use crate::yaml::Limits;
+use git2::Oid;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+pub struct HeadTree<'r> {
+    repo: &'r Repo,
+    commit: Oid,
+    limits: Limits,
+    files: OnceCell<Vec<BlobRef>>,
+    loaded: RefCell<HashMap<String, Option<Rc<LoadedFile>>>>,
+}
+
+impl<'r> HeadTree<'r> {
+    pub fn new(repo: &'r Repo, commit: Oid) -> Self {
+        HeadTree {
+            repo,
+            commit,
+            limits: Limits::default(),
+            files: OnceCell::new(),
+            loaded: RefCell::default(),
+        }
+    }
+
+    /// Every regular file, sorted by path.
+    pub fn files(&self) -> Result<&[BlobRef], GitError> {
+        if self.files.get().is_none() {
+            let files = self.repo.file_paths(self.commit)?;
+            let _ = self.files.set(files);
+        }
+        Ok(self.files.get().map(Vec::as_slice).unwrap_or_default())
+    }
+
+    pub fn is_file(&self, path: &str) -> Result<bool, GitError> {
+        let files = self.files()?;
+        Ok(files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .is_ok())
+    }
+
+    /// The files under `dir` ("" is the root), at any depth.
+    pub fn files_under(&self, dir: &str) -> Result<&[BlobRef], GitError> {
+        let files = self.files()?;
+        if dir.is_empty() {
+            return Ok(files);
+        }
+        let prefix = format!("{dir}/");
+        let start = files.partition_point(|f| f.path.as_str() < prefix.as_str());
+        let len = files[start..].partition_point(|f| f.path.starts_with(&prefix));
+        Ok(&files[start..start + len])
+    }
+
+    pub fn is_dir(&self, dir: &str) -> Result<bool, GitError> {
+        Ok(!self.files_under(dir)?.is_empty())
+    }
+
+    /// A file read and parsed (cached); `None` if there is no such file.
+    pub fn load(&self, path: &str) -> Result<Option<Rc<LoadedFile>>, GitError> {
+        if let Some(known) = self.loaded.borrow().get(path) {
+            return Ok(known.clone());
+        }
+        let files = self.files()?;
+        let loaded = match files.binary_search_by(|f| f.path.as_str().cmp(path)) {
+            Ok(i) => Some(Rc::new(load::load(
+                self.repo,
+                Side::Head,
+                &files[i],
+                &self.limits,
+            )?)),
+            Err(_) => None,
+        };
+        self.loaded
+            .borrow_mut()
+            .insert(path.to_string(), loaded.clone());
+        Ok(loaded)
+    }
+
+    /// A file's bytes without parsing (for a cheap look before parsing).
+    pub fn bytes(&self, blob: &BlobRef) -> Result<Option<Vec<u8>>, GitError> {
+        Ok(match self.repo.read_blob(blob.id, load::MAX_FILE_BYTES)? {
+            crate::git::Blob::Bytes(bytes) => Some(bytes),
+            crate::git::Blob::TooLarge(_) => None,
+        })
+    }
+
+    /// Whether a file sits in a Helm chart (a template, not a manifest).
+    pub fn in_helm_chart(&self, path: &str) -> Result<bool, GitError> {
+        self.repo.in_helm_chart(self.commit, path)
+    }
+}
+
+/// `a/b/../c/./d` -> `a/c/d`; `None` if it climbs out of the repository.
+pub fn normalise(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// `dir` joined with a relative `path`.
+pub fn join(dir: &str, path: &str) -> Option<String> {
+    if dir.is_empty() {
+        normalise(path)
+    } else {
+        normalise(&format!("{dir}/{path}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_normalise_inside_the_repository() {
+        assert_eq!(join("apps/prod", "../base").as_deref(), Some("apps/base"));
+        assert_eq!(join("apps", "./x.yaml").as_deref(), Some("apps/x.yaml"));
+        assert_eq!(
+            join("", "./clusters/prod").as_deref(),
+            Some("clusters/prod")
+        );
+        assert_eq!(join("apps", "../../etc"), None);
+    }
+}

@@ -1,0 +1,227 @@
+//! Helm chart versions: HTTP Helm repositories (a loopback server serving a
+//! real `index.yaml`, a 404, a malformed and an oversized index), OCI
+//! HelmRepositories and OCIRepositories in the real registry (charts pushed
+//! as `helm push` does), and a GitRepository that is this repository.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/fault_server.rs"]
+mod fault_server;
+#[path = "support/registry/mod.rs"]
+mod registry;
+mod support;
+
+use fault_server::{Behaviour, FaultServer, Route};
+use registry::{OciLayout, TestRegistry};
+use support::gitrepo::repo_from_fixture_replacing;
+use support::isolated::{findings, Isolated};
+
+const PLACEHOLDER: &str = "http://charts.invalid";
+
+const PODINFO_INDEX: &str = r#"apiVersion: v1
+entries:
+  podinfo:
+  - apiVersion: v2
+    name: podinfo
+    version: 6.5.4
+    urls: [podinfo-6.5.4.tgz]
+  - apiVersion: v2
+    name: podinfo
+    version: 6.5.3
+    urls: [podinfo-6.5.3.tgz]
+  - apiVersion: v2
+    name: podinfo
+    version: 7.0.0-rc.1
+    urls: [podinfo-7.0.0-rc.1.tgz]
+generated: "2026-11-01T00:00:00Z"
+"#;
+
+fn index_server() -> FaultServer {
+    let huge = vec![b'#'; 65 * 1024 * 1024];
+    FaultServer::start(vec![
+        Route::new(
+            "GET",
+            "/podinfo/index.yaml",
+            Behaviour::respond(200, &[("content-type", "text/yaml")], PODINFO_INDEX),
+        ),
+        Route::new(
+            "GET",
+            "/broken/index.yaml",
+            Behaviour::respond(200, &[], "entries:\n  broken: [unclosed\n"),
+        ),
+        Route::new(
+            "GET",
+            "/huge/index.yaml",
+            Behaviour::respond(200, &[], huge),
+        ),
+    ])
+}
+
+fn chart<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    json["charts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no chart record for {name} in {json:#}"))
+}
+
+#[test]
+fn chart_versions_are_checked_where_flux_fetches_them() {
+    let registry = TestRegistry::plain();
+    registry.push(
+        &OciLayout::helm_chart("redis", "19.0.1"),
+        "charts/redis:19.0.1",
+    );
+    registry.push(&OciLayout::helm_chart("app", "1.0.0"), "charts/app:1.0.0");
+    for version in ["1.4.0", "2.1.0", "2.2.0-rc.1", "3.0.0"] {
+        registry.push(
+            &OciLayout::helm_chart("worker", version),
+            &format!("charts/worker:{version}"),
+        );
+    }
+    let server = index_server();
+    let url = server.url("");
+    let url = url.trim_end_matches('/');
+    let repo = repo_from_fixture_replacing("chart-versions", &[(PLACEHOLDER, url)]);
+    // This repository is the one the GitRepository source names.
+    git2::Repository::open(repo.path())
+        .unwrap()
+        .remote("origin", "git@git.example.invalid:platform/home-ops.git")
+        .unwrap();
+    let env = Isolated::new();
+    let config = env.config(&registry.host(), None, "");
+    let out = env.run(repo.path(), &config, &["--timeout", "20"]);
+    let json = &out.json;
+    assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
+
+    let located: Vec<(String, String, u64, u64)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("chart-not-found", "apps/others.yaml", 26, 16), // 404 for the repository's index
+        ("chart-unverified", "apps/others.yaml", 41, 16), // malformed index
+        ("chart-unresolved", "apps/others.yaml", 56, 16), // source not in the repository
+        ("chart-not-found", "apps/others.yaml", 84, 14), // no Chart.yaml at that path
+        ("chart-unverified", "apps/others.yaml", 99, 16), // index over the size limit
+        ("chart-not-found", "apps/podinfo.yaml", 11, 16), // 6.5.40 is not in the index
+        (
+            "chart-not-found",
+            "infrastructure/sources/app-chart.yaml",
+            10,
+            10,
+        ), // tag 1.1.0 not pushed
+    ];
+    let expected: Vec<(String, String, u64, u64)> = expected
+        .iter()
+        .map(|(r, f, l, c)| (r.to_string(), f.to_string(), *l, *c))
+        .collect();
+    assert_eq!(located, expected, "{json:#}");
+    for finding in json["findings"].as_array().unwrap() {
+        let expected = if finding["rule"] == "chart-unresolved" {
+            "warning"
+        } else {
+            "error"
+        };
+        assert_eq!(finding["severity"], expected, "{finding:#}");
+    }
+
+    let podinfo = chart(json, "apps/podinfo");
+    assert_eq!(podinfo["status"], "missing");
+    assert_eq!(podinfo["chart"], "podinfo");
+    assert_eq!(podinfo["version"], "6.5.40");
+    assert_eq!(podinfo["repository"], format!("{url}/podinfo"));
+    assert!(
+        podinfo["detail"]
+            .as_str()
+            .unwrap()
+            .contains("newest: 6.5.4"),
+        "{podinfo:#}"
+    );
+    let canary = chart(json, "apps/podinfo-canary");
+    assert_eq!(canary["status"], "exists");
+    assert_eq!(
+        canary["resolved_version"], "6.5.4",
+        "prereleases are not picked"
+    );
+    let redis = chart(json, "apps/redis");
+    assert_eq!(redis["status"], "exists");
+    assert_eq!(redis["resolved_version"], "19.0.1");
+    let worker = chart(json, "flux-system/worker-chart");
+    assert_eq!(worker["status"], "exists");
+    assert_eq!(worker["resolved_version"], "2.1.0");
+    let app = chart(json, "flux-system/app-chart");
+    assert_eq!(app["status"], "missing");
+    assert_eq!(app["version"], "1.1.0");
+    let local = chart(json, "apps/local");
+    assert_eq!(local["status"], "exists");
+    let elsewhere = chart(json, "apps/elsewhere");
+    assert_eq!(elsewhere["status"], "unresolved");
+    assert!(
+        elsewhere["detail"]
+            .as_str()
+            .unwrap()
+            .contains("HelmRepository flux-system/platform-charts is not defined"),
+        "{elsewhere:#}"
+    );
+    assert!(chart(json, "apps/huge-app")["detail"]
+        .as_str()
+        .unwrap()
+        .contains("more than 64 MiB"));
+    assert!(chart(json, "apps/broken-app")["detail"]
+        .as_str()
+        .unwrap()
+        .contains("not a Helm repository index"));
+    assert_eq!(json["charts"].as_array().unwrap().len(), 11, "{json:#}");
+
+    // One index per repository, however many releases use it.
+    assert_eq!(server.count("GET", "/podinfo/index.yaml"), 1);
+    // The message names what is wrong and where the repository is.
+    let message = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "apps/podinfo.yaml")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("podinfo 6.5.40") && message.contains("lists no version 6.5.40"),
+        "{message}"
+    );
+}
+
+#[test]
+fn offline_lists_charts_without_asking() {
+    let repo =
+        repo_from_fixture_replacing("chart-versions", &[(PLACEHOLDER, "http://127.0.0.1:9")]);
+    let env = Isolated::new();
+    let config = env.config("127.0.0.1:9", None, "");
+    let out = env.run(repo.path(), &config, &["--offline"]);
+    let json = &out.json;
+    assert_eq!(out.code, 0, "warnings only: {json:#}");
+    // Offline, only what needs no network is reported: the source that is
+    // not in the tree, and the GitRepository charts (without a remote, this
+    // repository cannot be recognised as theirs).
+    assert_eq!(
+        findings(json),
+        [
+            ("chart-unresolved".to_string(), 56, 16),
+            ("chart-unresolved".to_string(), 70, 14),
+            ("chart-unresolved".to_string(), 84, 14),
+        ],
+        "{json:#}"
+    );
+    assert_eq!(chart(json, "apps/podinfo")["status"], "skipped");
+    assert_eq!(chart(json, "apps/podinfo")["detail"], "--offline");
+}

@@ -1,0 +1,273 @@
+//! What a change deploys once kustomize and Flux have built it: overlays'
+//! `images:` rewrites, `newName`-only entries, post-build variables from
+//! `postBuild.substitute` and `substituteFrom` ConfigMaps, `--var`; and the
+//! issue's acceptance case on a home-ops shaped repository.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/fault_server.rs"]
+mod fault_server;
+#[path = "support/registry/mod.rs"]
+mod registry;
+mod support;
+
+use fault_server::{Behaviour, FaultServer, Route};
+use registry::{OciLayout, TestRegistry};
+use support::gitrepo::{check_json, repo_from_fixture_replacing};
+use support::isolated::Isolated;
+
+const PLACEHOLDER: &str = "http://charts.invalid";
+
+const BJW_S_INDEX: &str = r#"apiVersion: v1
+entries:
+  app-template:
+  - {name: app-template, version: 3.5.1}
+  - {name: app-template, version: 3.6.0}
+"#;
+
+fn images(json: &serde_json::Value) -> Vec<(String, String, u64, String)> {
+    json["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["reference"].as_str().unwrap().to_string(),
+                i["file"].as_str().unwrap().to_string(),
+                i["line"].as_u64().unwrap(),
+                i["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn row(reference: &str, file: &str, line: u64, status: &str) -> (String, String, u64, String) {
+    (reference.into(), file.into(), line, status.into())
+}
+
+/// The issue's "done when": a chart bumped to a version that does not
+/// exist, an overlay `newTag` to a missing tag, and a `${WORKER_TAG}`
+/// variable (in the cluster-settings ConfigMap) to a missing tag: three
+/// errors, each at the line a user edits to fix it.
+#[test]
+fn home_ops_pr_with_three_mistakes() {
+    let registry = TestRegistry::plain();
+    let image = OciLayout::image("linux", "amd64");
+    for reference in [
+        "org/web:1.0.0",
+        "org/web:1.1.0",
+        "org/worker:1.4.0",
+        "org/media:2.0.0",
+    ] {
+        registry.push(&image, reference);
+    }
+    let charts = FaultServer::start(vec![Route::new(
+        "GET",
+        "/bjw-s/index.yaml",
+        Behaviour::respond(200, &[], BJW_S_INDEX),
+    )]);
+    let url = charts.url("");
+    let repo =
+        repo_from_fixture_replacing("flux-home-ops", &[(PLACEHOLDER, url.trim_end_matches('/'))]);
+    let env = Isolated::new();
+    let config = env.config(&registry.host(), None, "");
+    let out = env.run(repo.path(), &config, &["--timeout", "20"]);
+    let json = &out.json;
+    assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
+    let found: Vec<(String, String, u64, u64)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().into(),
+                f["file"].as_str().unwrap().into(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "chart-not-found".to_string(),
+                "apps/base/media/helmrelease.yaml".to_string(),
+                10,
+                16
+            ),
+            (
+                "image-not-found".into(),
+                "apps/prod/kustomization.yaml".into(),
+                10,
+                13
+            ),
+            (
+                "image-not-found".into(),
+                "clusters/prod/cluster-settings.yaml".into(),
+                8,
+                15
+            ),
+        ],
+        "{json:#}"
+    );
+    let worker = json["findings"][2]["message"].as_str().unwrap();
+    assert!(
+        worker.contains("registry.test/org/worker:1.5.0"),
+        "{worker}"
+    );
+
+    // The human report labels where the variable is used.
+    let human = support::gitrepo::fluxgate()
+        .args(["check", "--format", "human", "--repo"])
+        .arg(repo.path())
+        .arg("--config")
+        .arg(&config)
+        .env("DOCKER_CONFIG", env.path("docker"))
+        .env("HOME", env.path(""))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("`${WORKER_TAG}` is used here"), "{text}");
+    assert!(text.contains("apps/base/worker/deployment.yaml"), "{text}");
+
+    let records = images(json);
+    assert!(
+        records.contains(&row(
+            "registry.test/org/worker:1.5.0",
+            "apps/base/worker/deployment.yaml",
+            16,
+            "missing"
+        )),
+        "{records:#?}"
+    );
+    assert!(
+        records.contains(&row(
+            "registry.test/org/web:1.2.0",
+            "apps/prod/kustomization.yaml",
+            10,
+            "missing"
+        )),
+        "{records:#?}"
+    );
+    assert_eq!(json["charts"][0]["status"], "missing");
+    assert_eq!(json["charts"][0]["version"], "3.9.9");
+}
+
+#[test]
+fn offline_shows_what_will_be_deployed() {
+    let json = check_json("flux-home-ops", &[], 0);
+    let records = images(&json);
+    assert_eq!(
+        records,
+        [
+            row(
+                "registry.test/org/worker:1.5.0",
+                "apps/base/worker/deployment.yaml",
+                16,
+                "skipped"
+            ),
+            row(
+                "registry.test/org/web:1.2.0",
+                "apps/prod/kustomization.yaml",
+                10,
+                "skipped"
+            ),
+        ],
+        "{json:#}"
+    );
+}
+
+#[test]
+fn new_name_only_takes_the_tag_from_the_resources() {
+    let json = check_json("kustomize-overlay-new-name", &["--verbose"], 0);
+    assert_eq!(
+        images(&json),
+        [row(
+            "registry.example.com/mirror/app:1.4.2",
+            "overlays/prod/kustomization.yaml",
+            6,
+            "skipped"
+        )],
+        "{json:#}"
+    );
+}
+
+#[test]
+fn overlays_rewrite_a_changed_base_image() {
+    let json = check_json("overlay-rewrites-base", &[], 0);
+    let mut records = images(&json);
+    records.sort();
+    assert_eq!(
+        records,
+        [
+            row(
+                "ghcr.io/org/app:2.0.0",
+                "base/deployment.yaml",
+                10,
+                "skipped"
+            ),
+            row(
+                "ghcr.io/org/app:2.1.0-rc.1",
+                "base/deployment.yaml",
+                10,
+                "skipped"
+            ),
+            row(
+                "ghcr.io/org/sidecar:0.4.0",
+                "base/deployment.yaml",
+                12,
+                "skipped"
+            ),
+        ],
+        "{json:#}"
+    );
+}
+
+#[test]
+fn variables_without_a_value_stay_unresolved_and_var_fills_them() {
+    let json = check_json("flux-variable-missing", &[], 0);
+    assert_eq!(
+        images(&json),
+        [
+            row(
+                "${REGISTRY}/api:${API_TAG}",
+                "apps/api/deployment.yaml",
+                10,
+                "unresolved"
+            ),
+            row(
+                "ghcr.io/acme/migrate:1.1.0",
+                "apps/api/deployment.yaml",
+                12,
+                "skipped"
+            ),
+        ],
+        "{json:#}"
+    );
+    let detail = json["images"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("${API_TAG} has no value in the Flux Kustomization flux-system/api")
+            && detail.contains("--var"),
+        "{detail}"
+    );
+    assert_eq!(json["findings"][0]["rule"], "image-unresolved");
+    assert_eq!(json["findings"][0]["severity"], "warning");
+
+    let json = check_json(
+        "flux-variable-missing",
+        &[
+            "--var",
+            "API_TAG=2.0.0",
+            "--var",
+            "REGISTRY=ignored.example",
+        ],
+        0,
+    );
+    // `--var` fills what the repository leaves open; it does not override it.
+    assert_eq!(
+        json["images"][0]["reference"], "ghcr.io/acme/api:2.0.0",
+        "{json:#}"
+    );
+    assert!(json["findings"].as_array().unwrap().is_empty(), "{json:#}");
+}
