@@ -105,6 +105,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
 
     let mut sources = Sources::default();
     let mut base_index = BaseIndex::default();
+    base_index.fields = config.image_fields.clone();
     let mut chart_base = charts::ChartBase::default();
     let mut base_files = Vec::new();
     if let Some(base) = base {
@@ -171,6 +172,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         image_uses,
         &changed_variables,
         &cli_vars,
+        &config.image_fields,
         &mut report.notices,
     )?;
     for image_use in image_uses {
@@ -292,7 +294,12 @@ fn analyse_head_file(scope: &HeadScope<'_>, blob: &BlobRef, content: crate::git:
     };
     // A file the change did not touch (only listed with `--all`) is unchanged.
     let touched = !scope.base_known || scope.changed_paths.contains(blob.path.as_str());
-    let image_uses = changes::image_uses(&file, touched.then_some(scope.base_index), args.all);
+    let image_uses = changes::image_uses(
+        &file,
+        touched.then_some(scope.base_index),
+        args.all,
+        &scope.base_index.fields,
+    );
     let chart_uses = charts::chart_uses(&file, touched.then_some(scope.chart_base), args.all);
     let chart_sources = charts::sources_of(&file);
     HeadFile {

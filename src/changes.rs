@@ -31,6 +31,8 @@ type SiteMap = HashMap<String, Result<String, String>>;
 /// The base side, indexed for matching.
 #[derive(Default)]
 pub struct BaseIndex {
+    /// Where images are written beyond the built-in kinds (configuration).
+    pub fields: crate::k8s::custom::ImageFields,
     by_object: HashMap<ObjectId, SiteMap>,
     /// Documents without an identity (kustomization.yaml), by path and index.
     by_position: HashMap<(String, usize), SiteMap>,
@@ -42,7 +44,7 @@ impl BaseIndex {
             if extract::is_sops_encrypted(&doc.root) {
                 continue;
             }
-            let images = extract::document_images(&file.source.path, &doc.root);
+            let images = extract::document_images(&file.source.path, &doc.root, &self.fields);
             let sites = extract::keyed(&images.sites);
             match ObjectId::of(&doc.root) {
                 Some(id) => {
@@ -67,14 +69,19 @@ impl BaseIndex {
 
 /// Every image reference of a head file with its change; with `all`, the
 /// unchanged ones too. `base` is `None` for a file the change did not touch.
-pub fn image_uses(head: &LoadedFile, base: Option<&BaseIndex>, all: bool) -> Vec<ImageUse> {
+pub fn image_uses(
+    head: &LoadedFile,
+    base: Option<&BaseIndex>,
+    all: bool,
+    fields: &crate::k8s::custom::ImageFields,
+) -> Vec<ImageUse> {
     let mut uses = Vec::new();
     for doc in &head.parsed.documents {
         if extract::is_sops_encrypted(&doc.root) {
             continue;
         }
         let DocumentImages { kind, name, sites } =
-            extract::document_images(&head.source.path, &doc.root);
+            extract::document_images(&head.source.path, &doc.root, fields);
         let id = ObjectId::of(&doc.root);
         let before = base.map(|b| b.lookup(&head.source.path, doc.index, id.as_ref()));
         for site in sites {

@@ -44,6 +44,8 @@ pub struct Config {
     pub registries: Vec<RegistryEntry>,
     /// Platforms every changed image must provide (`os/arch[/variant]`).
     pub platforms: Vec<Platform>,
+    /// Image fields of custom resources (`images: { extra_fields: [...] }`).
+    pub image_fields: crate::k8s::custom::ImageFields,
 }
 
 /// One `registries:` entry as written; its `ca_file` is read by the caller,
@@ -70,7 +72,7 @@ pub struct ConfigError {
     pub span: SourceSpan,
 }
 
-const TOP_LEVEL_KEYS: &[&str] = &["rules", "registries", "platforms"];
+const TOP_LEVEL_KEYS: &[&str] = &["rules", "registries", "platforms", "images"];
 const REGISTRY_KEYS: &[&str] = &["prefix", "location", "insecure", "ca_file"];
 const RULE_KEYS: &[&str] = &["level"];
 
@@ -117,6 +119,11 @@ impl Config {
                 "platforms" => {
                     config.platforms = platforms(value).map_err(|(s, m)| {
                         fail(s, m, "write `platforms: [linux/amd64, linux/arm64]`")
+                    })?;
+                }
+                "images" => {
+                    config.image_fields = image_fields(value).map_err(|(s, m)| {
+                        fail(s, m, "write `images: { extra_fields: [{ kind: Plan, apiVersion: upgrade.cattle.io/v1, path: spec.upgrade.image }] }`")
                     })?;
                 }
                 other => {
@@ -234,6 +241,60 @@ fn registries(node: &Node) -> Result<Vec<RegistryEntry>, Invalid> {
             Ok(entry)
         })
         .collect()
+}
+
+fn image_fields(node: &Node) -> Result<crate::k8s::custom::ImageFields, Invalid> {
+    use crate::k8s::custom::{parse_path, ExtraField, ImageFields};
+    let mut fields = ImageFields::default();
+    for (key, value) in expect_mapping(node, "`images`")? {
+        if key.scalar_text() != Some("extra_fields") {
+            return Err((
+                key.span,
+                format!(
+                    "unknown key `{}` under `images` (supported: extra_fields)",
+                    key.scalar_text().unwrap_or_default()
+                ),
+            ));
+        }
+        let items = value.as_sequence().ok_or_else(|| {
+            (
+                value.span,
+                format!("`extra_fields` must be a list, found {}", value.type_name()),
+            )
+        })?;
+        for item in items {
+            let (mut kind, mut group, mut path) = (None, None, None);
+            for (key, value) in expect_mapping(item, "an `extra_fields` entry")? {
+                let text = value.as_str().filter(|t| !t.is_empty()).ok_or_else(|| {
+                    (
+                        value.span,
+                        format!("expected a non-empty string, found {}", value.type_name()),
+                    )
+                })?;
+                match key.scalar_text().unwrap_or_default() {
+                    "kind" => kind = Some(text.to_string()),
+                    "apiVersion" => {
+                        group = Some(crate::k8s::api_group(text).to_string())
+                    }
+                    "path" => path = Some(parse_path(text).map_err(|m| (value.span, m))?),
+                    other => {
+                        return Err((
+                            key.span,
+                            format!("unknown key `{other}` for an extra field (supported: kind, apiVersion, path)"),
+                        ))
+                    }
+                }
+            }
+            let (Some(kind), Some(path)) = (kind, path) else {
+                return Err((
+                    item.span,
+                    "an `extra_fields` entry needs `kind` and `path`".to_string(),
+                ));
+            };
+            fields.extra.push(ExtraField { kind, group, path });
+        }
+    }
+    Ok(fields)
 }
 
 fn platforms(node: &Node) -> Result<Vec<Platform>, Invalid> {

@@ -1,6 +1,7 @@
 //! Extraction: which image references a document writes, and which of them
 //! a change adds or modifies compared with the same document at the base.
 
+use crate::k8s::custom::{self, ImageFields};
 use crate::k8s::{flux, kustomize, workloads, ImageSite, ObjectId};
 use crate::yaml::Node;
 use std::collections::HashMap;
@@ -19,7 +20,7 @@ pub fn is_sops_encrypted(root: &Node) -> bool {
 }
 
 /// The image references in a document of the file at `path`.
-pub fn document_images(path: &str, root: &Node) -> DocumentImages {
+pub fn document_images(path: &str, root: &Node, fields: &ImageFields) -> DocumentImages {
     let id = ObjectId::of(root);
     if kustomize::is_kustomization_file(path) && kustomize::is_kustomize_config(root) {
         let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
@@ -50,7 +51,9 @@ pub fn document_images(path: &str, root: &Node) -> DocumentImages {
             .map(|images| kustomize::image_sites(images, "spec.images"))
             .unwrap_or_default()
     } else {
-        workloads::image_sites(root, &id).unwrap_or_default()
+        workloads::image_sites(root, &id)
+            .or_else(|| custom::image_sites(root, &id, fields))
+            .unwrap_or_default()
     };
     DocumentImages {
         kind: id.kind.clone(),

@@ -271,3 +271,77 @@ fn variables_without_a_value_stay_unresolved_and_var_fills_them() {
     );
     assert!(json["findings"].as_array().unwrap().is_empty(), "{json:#}");
 }
+
+#[test]
+fn custom_resources_built_in_and_configured() {
+    let json = check_json("custom-resource-images", &[], 0);
+    assert_eq!(
+        images(&json),
+        [
+            row(
+                "rancher/k3s-upgrade:v1.31.1-k3s1",
+                "system/upgrade-plan.yaml",
+                8,
+                "skipped"
+            ),
+            row(
+                "ghcr.io/acme/shop:1.1.0",
+                "system/workloads.yaml",
+                10,
+                "skipped"
+            ),
+            row(
+                "ghcr.io/acme/hello:1.1.0",
+                "system/workloads.yaml",
+                20,
+                "skipped"
+            ),
+            row("golang:1.23", "system/workloads.yaml", 29, "skipped"),
+            row(
+                "ghcr.io/acme/runner:1.1.0",
+                "system/workloads.yaml",
+                37,
+                "skipped"
+            ),
+        ],
+        "{json:#}"
+    );
+    let fields: Vec<&str> = json["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "spec.upgrade.image",
+            "spec.template.spec.containers[0].image",
+            "spec.template.spec.containers[0].image",
+            "spec.steps[0].image",
+            "spec.jobs[0].image",
+        ]
+    );
+}
+
+#[test]
+fn a_broken_extra_field_points_into_the_configuration() {
+    let repo = support::gitrepo::repo_from_fixture("custom-resource-images");
+    let config = repo.path().join("bad.yaml");
+    std::fs::write(
+        &config,
+        "images:\n  extra_fields:\n    - kind: Runner\n      path: spec.jobs[0].image\n",
+    )
+    .unwrap();
+    let out = support::gitrepo::fluxgate()
+        .args(["check", "--offline", "--repo"])
+        .arg(repo.path())
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not a field path"), "{stderr}");
+    assert!(stderr.contains("bad.yaml:4:13"), "{stderr}");
+}

@@ -42,12 +42,14 @@ pub struct Deploy<'r> {
     flux: FluxIndex,
     layers: HashMap<String, Option<Rc<Layer>>>,
     placements: HashMap<String, Vec<Placement>>,
+    fields: crate::k8s::custom::ImageFields,
     pub notices: Vec<String>,
 }
 
 impl<'r> Deploy<'r> {
-    fn new(repo: &'r Repo, head: Oid) -> Self {
+    fn new(repo: &'r Repo, head: Oid, fields: crate::k8s::custom::ImageFields) -> Self {
         Deploy {
+            fields,
             tree: HeadTree::new(repo, head),
             flux: FluxIndex::default(),
             layers: HashMap::new(),
@@ -295,13 +297,14 @@ pub fn expand(
     uses: Vec<ImageUse>,
     changed_variables: &[ChangedVariable],
     cli: &Variables,
+    fields: &crate::k8s::custom::ImageFields,
     notices: &mut Vec<String>,
 ) -> Result<Vec<ImageUse>, GitError> {
     let with_flux = !changed_variables.is_empty()
         || uses
             .iter()
             .any(|u| raw(u).is_some_and(|r| !flux_variables(r).is_empty()));
-    let mut deploy = Deploy::new(repo, head);
+    let mut deploy = Deploy::new(repo, head, fields.clone());
     let rewrites_exist = with_flux
         || uses.iter().any(|u| u.site.incomplete.is_some())
         || any_layer_rewrites(&deploy.tree)?;
@@ -474,7 +477,7 @@ impl Deploy<'_> {
                 continue;
             };
             for doc in &loaded.parsed.documents {
-                for site in extract::document_images(&file, &doc.root).sites {
+                for site in extract::document_images(&file, &doc.root, &self.fields).sites {
                     let Ok(reference) = &site.reference else {
                         continue;
                     };
@@ -545,7 +548,7 @@ impl Deploy<'_> {
                 if extract::is_sops_encrypted(&doc.root) {
                     continue;
                 }
-                let images = extract::document_images(&path, &doc.root);
+                let images = extract::document_images(&path, &doc.root, &self.fields);
                 for site in images.sites {
                     let Ok(text) = site.reference.clone() else {
                         continue;

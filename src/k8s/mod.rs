@@ -2,6 +2,7 @@
 //! is (its identity) and where its image references are written.
 
 pub mod charts;
+pub mod custom;
 pub mod flux;
 pub mod kustomize;
 pub mod quantity;

@@ -12,6 +12,11 @@ fn pod_spec_path(group: &str, kind: &str) -> Option<&'static [&'static str]> {
         | ("apps" | "extensions", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
         | ("batch", "Job") => Some(TEMPLATE),
         ("batch", "CronJob") => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
+        // Custom resources that carry a whole pod template.
+        ("argoproj.io", "Rollout")
+        | ("serving.knative.dev", "Service" | "Configuration")
+        | ("apps.kruise.io", "CloneSet" | "StatefulSet" | "DaemonSet") => Some(TEMPLATE),
+        ("keda.sh", "ScaledJob") => Some(&["spec", "jobTargetRef", "template", "spec"]),
         _ => None,
     }
 }
