@@ -345,3 +345,16 @@ fn a_broken_extra_field_points_into_the_configuration() {
     assert!(stderr.contains("is not a field path"), "{stderr}");
     assert!(stderr.contains("bad.yaml:4:13"), "{stderr}");
 }
+
+#[test]
+fn kustomizations_that_include_each_other_end() {
+    // a includes b includes a: the walk is bounded, the rewrite still applies.
+    let json = check_json("kustomize-cycle", &[], 0);
+    let references: Vec<&str> = json["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(references, ["ghcr.io/org/app:1.1.0"], "{json:#}");
+}

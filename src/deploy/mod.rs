@@ -28,6 +28,7 @@ use tree::HeadTree;
 /// Bounds on a build walk (a kustomization cycle, or a pathological tree).
 const MAX_DEPTH: usize = 32;
 const MAX_PLACEMENTS: usize = 500_000;
+const MAX_WALKS: usize = 100_000;
 
 /// One way a file is deployed: the root it is built from and the layers
 /// between (outermost first).
@@ -43,6 +44,9 @@ pub struct Deploy<'r> {
     layers: HashMap<String, Option<Rc<Layer>>>,
     placements: HashMap<String, Vec<Placement>>,
     fields: crate::k8s::custom::ImageFields,
+    /// Work done, against the bounds above.
+    placed: usize,
+    walks: usize,
     pub notices: Vec<String>,
 }
 
@@ -50,6 +54,8 @@ impl<'r> Deploy<'r> {
     fn new(repo: &'r Repo, head: Oid, fields: crate::k8s::custom::ImageFields) -> Self {
         Deploy {
             fields,
+            placed: 0,
+            walks: 0,
             tree: HeadTree::new(repo, head),
             flux: FluxIndex::default(),
             layers: HashMap::new(),
@@ -111,8 +117,23 @@ impl<'r> Deploy<'r> {
                 included.extend(layer.includes.iter().cloned());
             }
         }
+        for dir in &layer_dirs {
+            if !included.contains(dir) && !reached_dirs.contains(dir) {
+                self.walk(
+                    dir,
+                    Placement {
+                        root: None,
+                        chain: Vec::new(),
+                    },
+                    0,
+                    &mut reached_dirs,
+                )?;
+            }
+        }
+        // Kustomizations only reachable from each other (a cycle kustomize
+        // itself refuses): each is a root of its own.
         for dir in layer_dirs {
-            if !included.contains(&dir) && !reached_dirs.contains(&dir) {
+            if !reached_dirs.contains(&dir) {
                 self.walk(
                     &dir,
                     Placement {
@@ -134,9 +155,13 @@ impl<'r> Deploy<'r> {
         depth: usize,
         reached: &mut HashSet<String>,
     ) -> Result<(), GitError> {
-        if depth > MAX_DEPTH
-            || self.placements.values().map(Vec::len).sum::<usize>() > MAX_PLACEMENTS
-        {
+        self.walks += 1;
+        if depth > MAX_DEPTH || self.placed > MAX_PLACEMENTS || self.walks > MAX_WALKS {
+            if self.walks == MAX_WALKS + 1 {
+                self.notices.push(format!(
+                    "kustomize build of {dir} stopped: the kustomizations include each other too often (a cycle?); references beyond it are checked as written"
+                ));
+            }
             return Ok(());
         }
         reached.insert(dir.to_string());
@@ -188,6 +213,7 @@ impl<'r> Deploy<'r> {
     }
 
     fn place(&mut self, path: &str, placement: &Placement) {
+        self.placed += 1;
         self.placements
             .entry(path.to_string())
             .or_default()
