@@ -83,13 +83,16 @@ pub fn yaml_document(data: &[u8]) {
     let mut findings = parse_findings(&head);
     let suppressions = suppress::collect(&head);
     let touched = base.is_some().then_some(&base_index);
-    for image_use in changes::image_uses(&head, touched, true) {
+    let fields = crate::k8s::custom::ImageFields::default();
+    for image_use in changes::image_uses(&head, touched, true, &fields) {
         let (_, finding) = images::record(image_use, true);
         findings.extend(finding);
     }
     for doc in &head.parsed.documents {
-        let _ = extract::document_images("kustomization.yaml", &doc.root);
+        let _ = extract::document_images("kustomization.yaml", &doc.root, &fields);
     }
+    let _ = crate::charts::chart_uses(&head, None, true);
+    let _ = crate::charts::sources_of(&head);
     let head_files = [head];
     findings.extend(rules::check_changes(&pairs::pair(&base_files, &head_files)));
     let _ = suppress::apply(findings, &suppressions);
