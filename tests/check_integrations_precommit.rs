@@ -91,7 +91,11 @@ fn pre_commit_hook_blocks_a_push_then_lets_the_fix_through() {
     for file in ["Cargo.toml", "Cargo.lock", ".pre-commit-hooks.yaml"] {
         write(&source, file, &read(file));
     }
-    copy_tree(&root().join("src"), &source.join("src"));
+    // Everything Cargo.toml names: the sources, the vendored parser and the
+    // bench targets (cargo reads their manifest entries even to install).
+    for dir in ["src", "vendor", "benches"] {
+        copy_tree(&root().join(dir), &source.join(dir));
+    }
     git_ok(&source, &["init", "--quiet"]);
     git_ok(&source, &["add", "-A"]);
     git_ok(&source, &["commit", "--quiet", "-m", "fluxgate"]);
