@@ -82,7 +82,7 @@ impl<'r> Deploy<'r> {
     }
 
     /// Places every file reachable from the roots.
-    fn place_all(&mut self, with_flux: bool) -> Result<(), GitError> {
+    fn place_all(&mut self, with_flux: bool, targets: &[String]) -> Result<(), GitError> {
         if with_flux {
             self.flux = FluxIndex::scan(&self.tree)?;
         }
@@ -99,18 +99,37 @@ impl<'r> Deploy<'r> {
                 &mut reached_dirs,
             )?;
         }
-        // Kustomizations no other one includes (and no Flux root reached).
-        let layer_dirs: Vec<String> = self
-            .tree
-            .files()?
+        // Kustomizations no other one includes (and no Flux root reached),
+        // among those that can lead to a target: the ones in a target's
+        // directory or above it, and the ones that reach out of their own
+        // directory (`..`). Any other kustomization includes only files
+        // below it, so it cannot include a target: it is not parsed.
+        let target_dirs: Vec<&str> = targets
             .iter()
-            .filter(|f| is_kustomization_file(&f.path))
-            .map(|f| {
-                f.path
-                    .rsplit_once('/')
-                    .map_or(String::new(), |(d, _)| d.to_string())
-            })
+            .map(|t| t.rsplit_once('/').map_or("", |(d, _)| d))
             .collect();
+        let mut layer_dirs: Vec<String> = Vec::new();
+        for file in self.tree.files()? {
+            if !is_kustomization_file(&file.path) {
+                continue;
+            }
+            let dir = file
+                .path
+                .rsplit_once('/')
+                .map_or(String::new(), |(d, _)| d.to_string());
+            let above_a_target = target_dirs
+                .iter()
+                .any(|t| dir.is_empty() || *t == dir || t.starts_with(&format!("{dir}/")));
+            let reaches_out = || -> Result<bool, GitError> {
+                Ok(self
+                    .tree
+                    .bytes(file)?
+                    .is_some_and(|bytes| bytes.windows(2).any(|w| w == b"..")))
+            };
+            if above_a_target || reaches_out()? {
+                layer_dirs.push(dir);
+            }
+        }
         let mut included: HashSet<String> = HashSet::new();
         for dir in &layer_dirs {
             if let Some(layer) = self.layer(dir)? {
@@ -337,7 +356,13 @@ pub fn expand(
     if !rewrites_exist {
         return Ok(uses.into_iter().map(|u| resolve_alone(u, cli)).collect());
     }
-    deploy.place_all(with_flux)?;
+    let targets: Vec<String> = {
+        let mut paths: Vec<String> = uses.iter().map(|u| u.source.path.clone()).collect();
+        paths.sort();
+        paths.dedup();
+        paths
+    };
+    deploy.place_all(with_flux, &targets)?;
     let mut out = Vec::new();
     let mut seen: HashSet<(String, usize, String)> = HashSet::new();
     for image_use in uses {
