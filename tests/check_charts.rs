@@ -94,19 +94,7 @@ fn chart_versions_are_checked_where_flux_fetches_them() {
     let json = &out.json;
     assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
 
-    let located: Vec<(String, String, u64, u64)> = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_string(),
-                f["file"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["column"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let located = support::gitrepo::places(json);
     let expected = [
         ("chart-not-found", "apps/others.yaml", 26, 16), // 404 for the repository's index
         ("chart-unverified", "apps/others.yaml", 41, 16), // malformed index
@@ -121,10 +109,6 @@ fn chart_versions_are_checked_where_flux_fetches_them() {
             10,
         ), // tag 1.1.0 not pushed
     ];
-    let expected: Vec<(String, String, u64, u64)> = expected
-        .iter()
-        .map(|(r, f, l, c)| (r.to_string(), f.to_string(), *l, *c))
-        .collect();
     assert_eq!(located, expected, "{json:#}");
     for finding in json["findings"].as_array().unwrap() {
         let expected = if finding["rule"] == "chart-unresolved" {

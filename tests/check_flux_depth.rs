@@ -73,37 +73,20 @@ fn home_ops_pr_with_three_mistakes() {
     let out = env.run(repo.path(), &config, &["--timeout", "20"]);
     let json = &out.json;
     assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
-    let found: Vec<(String, String, u64, u64)> = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().into(),
-                f["file"].as_str().unwrap().into(),
-                f["line"].as_u64().unwrap(),
-                f["column"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let found = support::gitrepo::places(json);
     assert_eq!(
         found,
         [
             (
-                "chart-not-found".to_string(),
-                "apps/base/media/helmrelease.yaml".to_string(),
+                "chart-not-found",
+                "apps/base/media/helmrelease.yaml",
                 10,
                 16
             ),
+            ("image-not-found", "apps/prod/kustomization.yaml", 10, 13),
             (
-                "image-not-found".into(),
-                "apps/prod/kustomization.yaml".into(),
-                10,
-                13
-            ),
-            (
-                "image-not-found".into(),
-                "clusters/prod/cluster-settings.yaml".into(),
+                "image-not-found",
+                "clusters/prod/cluster-settings.yaml",
                 8,
                 15
             ),

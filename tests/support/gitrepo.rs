@@ -72,6 +72,14 @@ pub fn repo_from_fixture_replacing(name: &str, replacements: &[(&str, &str)]) ->
 /// Build a real git repository like [`repo_from_fixture`] from any two directories (for trees
 /// a test generates); a missing directory is an empty tree.
 pub fn repo_from_dirs(name: &str, base_dir: &Path, head_dir: &Path) -> tempfile::TempDir {
+    two_commit_repo(name, |repo| {
+        (tree_from_dir(repo, base_dir), tree_from_dir(repo, head_dir))
+    })
+}
+
+/// The shape every test repository has: `main` holds the base tree, `feature` (a child of it)
+/// the head tree, and `HEAD` is `feature`. `trees` writes both trees.
+fn two_commit_repo(name: &str, trees: impl FnOnce(&Repository) -> (Oid, Oid)) -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix(&format!("fluxgate-{name}-"))
         .tempdir()
@@ -79,10 +87,8 @@ pub fn repo_from_dirs(name: &str, base_dir: &Path, head_dir: &Path) -> tempfile:
     let mut opts = RepositoryInitOptions::new();
     opts.initial_head("main");
     let repo = Repository::init_opts(dir.path(), &opts).expect("git init");
-
-    let base_tree = tree_from_dir(&repo, base_dir);
+    let (base_tree, head_tree) = trees(&repo);
     let base = commit(&repo, "refs/heads/main", base_tree, None, BASE_TIME, "base");
-    let head_tree = tree_from_dir(&repo, head_dir);
     commit(
         &repo,
         "refs/heads/feature",
@@ -180,27 +186,9 @@ impl Entry {
 /// Build a real git repository shaped like [`repo_from_fixture`]'s (`main` holds `base`,
 /// `feature` holds `head`, `HEAD` is `feature`) from lists of entries.
 pub fn repo_from_entries(name: &str, base: &[Entry], head: &[Entry]) -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix(&format!("fluxgate-{name}-"))
-        .tempdir()
-        .expect("create a temporary directory");
-    let mut opts = RepositoryInitOptions::new();
-    opts.initial_head("main");
-    let repo = Repository::init_opts(dir.path(), &opts).expect("git init");
-    let base_tree = tree_from_entries(&repo, base);
-    let base = commit(&repo, "refs/heads/main", base_tree, None, BASE_TIME, "base");
-    let head_tree = tree_from_entries(&repo, head);
-    commit(
-        &repo,
-        "refs/heads/feature",
-        head_tree,
-        Some(base),
-        BASE_TIME + 3600,
-        "head",
-    );
-    repo.set_head("refs/heads/feature")
-        .expect("point HEAD at feature");
-    dir
+    two_commit_repo(name, |repo| {
+        (tree_from_entries(repo, base), tree_from_entries(repo, head))
+    })
 }
 
 fn tree_from_entries(repo: &Repository, entries: &[Entry]) -> Oid {
