@@ -100,6 +100,37 @@ struct DirEntries {
     subdirs: HashMap<String, Oid>,
 }
 
+/// One entry of a tree: a regular file, a directory, or anything else
+/// (symbolic link, submodule), which fluxgate does not follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeEntry {
+    pub name: String,
+    pub id: Oid,
+    pub kind: EntryKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Dir,
+    Other,
+}
+
+fn tree_entry(entry: &git2::TreeEntry<'_>) -> TreeEntry {
+    let kind = match entry.kind() {
+        Some(ObjectType::Tree) => EntryKind::Dir,
+        Some(ObjectType::Blob) if matches!(entry.filemode(), 0o100644 | 0o100755) => {
+            EntryKind::File
+        }
+        _ => EntryKind::Other,
+    };
+    TreeEntry {
+        name: String::from_utf8_lossy(entry.name_bytes()).into_owned(),
+        id: entry.id(),
+        kind,
+    }
+}
+
 /// Whether a path is a YAML file fluxgate reads.
 pub fn is_yaml(path: &str) -> bool {
     path.ends_with(".yaml") || path.ends_with(".yml")
@@ -458,6 +489,37 @@ impl Repo {
             .filter_map(|name| self.inner.find_remote(name).ok())
             .filter_map(|remote| remote.url().ok().map(str::to_string))
             .collect()
+    }
+
+    /// The root tree of a commit.
+    pub fn root_tree(&self, commit: Oid) -> Result<Oid, GitError> {
+        Ok(self.inner.find_commit(commit)?.tree_id())
+    }
+
+    /// The entries of one tree, in git's order.
+    pub fn tree_entries(&self, tree: Oid) -> Result<Vec<TreeEntry>, GitError> {
+        Ok(self
+            .inner
+            .find_tree(tree)?
+            .iter()
+            .map(|e| tree_entry(&e))
+            .collect())
+    }
+
+    /// The entry at `path` in `commit` (reads only the trees on the way).
+    pub fn entry_at(&self, commit: Oid, path: &str) -> Result<Option<TreeEntry>, GitError> {
+        let tree = self.inner.find_commit(commit)?.tree()?;
+        match tree.get_path(Path::new(path)) {
+            Ok(entry) => Ok(Some(tree_entry(&entry))),
+            Err(e) if matches!(e.code(), ErrorCode::NotFound | ErrorCode::InvalidSpec) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Where fluxgate may keep derived data about this repository's
+    /// objects (shared by its worktrees).
+    pub fn cache_dir(&self) -> std::path::PathBuf {
+        self.inner.commondir().join("fluxgate")
     }
 
     /// Whether `path` is a file in `commit`.

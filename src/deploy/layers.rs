@@ -104,7 +104,7 @@ pub struct Layer {
     pub images: Vec<ImageRewrite>,
 }
 
-const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// The kustomization file of `dir`, if it has one.
 pub fn layer_at(tree: &HeadTree<'_>, dir: &str) -> Result<Option<Layer>, GitError> {

@@ -9,6 +9,7 @@
 
 pub mod flux;
 pub mod layers;
+pub mod overlay_index;
 pub mod tree;
 
 use crate::changes::ImageUse;
@@ -21,6 +22,7 @@ use crate::substitute::{substitute, Unresolved, Variables};
 use flux::{ChangedVariable, FluxIndex, VarValue};
 use git2::Oid;
 use layers::{layer_at, split, Layer};
+use overlay_index::OverlayFacts;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 use tree::HeadTree;
@@ -42,6 +44,7 @@ pub struct Deploy<'r> {
     tree: HeadTree<'r>,
     flux: FluxIndex,
     layers: HashMap<String, Option<Rc<Layer>>>,
+    overlay: Option<OverlayFacts>,
     placements: HashMap<String, Vec<Placement>>,
     fields: crate::k8s::custom::ImageFields,
     /// Work done, against the bounds above.
@@ -59,9 +62,20 @@ impl<'r> Deploy<'r> {
             tree: HeadTree::new(repo, head),
             flux: FluxIndex::default(),
             layers: HashMap::new(),
+            overlay: None,
             placements: HashMap::new(),
             notices: Vec::new(),
         }
+    }
+
+    /// The overlay index of the head, built (or brought up to date) once.
+    fn overlay_facts(&mut self) -> Result<&OverlayFacts, GitError> {
+        if self.overlay.is_none() {
+            let (facts, work) = overlay_index::facts(self.tree.repo(), self.tree.commit())?;
+            self.notices.extend(work.save_error);
+            self.overlay = Some(facts);
+        }
+        Ok(self.overlay.get_or_insert_with(OverlayFacts::default))
     }
 
     fn layer(&mut self, dir: &str) -> Result<Option<Rc<Layer>>, GitError> {
@@ -102,31 +116,39 @@ impl<'r> Deploy<'r> {
         // Kustomizations no other one includes (and no Flux root reached),
         // among those that can lead to a target: the ones in a target's
         // directory or above it, and the ones that reach out of their own
-        // directory (`..`). Any other kustomization includes only files
-        // below it, so it cannot include a target: it is not parsed.
-        let target_dirs: Vec<&str> = targets
-            .iter()
-            .map(|t| t.rsplit_once('/').map_or("", |(d, _)| d))
-            .collect();
-        let mut layer_dirs: Vec<String> = Vec::new();
-        for file in self.tree.files()? {
-            if !is_kustomization_file(&file.path) {
-                continue;
+        // directory (`..`, from the overlay index). Any other kustomization
+        // includes only files below it, so it cannot include a target: it
+        // is not read.
+        let mut candidates: Vec<(String, String)> = Vec::new();
+        for target in targets {
+            let mut dir = target.rsplit_once('/').map_or("", |(d, _)| d);
+            loop {
+                for name in layers::FILE_NAMES {
+                    let path = tree::join(dir, name).unwrap_or_else(|| name.to_string());
+                    if self.tree.is_file(&path)? {
+                        candidates.push((path, dir.to_string()));
+                    }
+                }
+                if dir.is_empty() {
+                    break;
+                }
+                dir = dir.rsplit_once('/').map_or("", |(d, _)| d);
             }
-            let dir = file
-                .path
-                .rsplit_once('/')
-                .map_or(String::new(), |(d, _)| d.to_string());
-            let above_a_target = target_dirs
-                .iter()
-                .any(|t| dir.is_empty() || *t == dir || t.starts_with(&format!("{dir}/")));
-            let reaches_out = || -> Result<bool, GitError> {
-                Ok(self
-                    .tree
-                    .bytes(file)?
-                    .is_some_and(|bytes| bytes.windows(2).any(|w| w == b"..")))
-            };
-            if above_a_target || reaches_out()? {
+        }
+        for dir in self.overlay_facts()?.reaching_out.clone() {
+            for name in layers::FILE_NAMES {
+                let path = tree::join(&dir, name).unwrap_or_else(|| name.to_string());
+                candidates.push((path, dir.clone()));
+            }
+        }
+        // In path order, as a walk of the tree would find them.
+        candidates.sort();
+        candidates.dedup();
+        let mut layer_dirs: Vec<String> = Vec::new();
+        let mut listed: HashSet<String> = HashSet::new();
+        for (path, dir) in candidates {
+            if !listed.contains(&dir) && self.tree.is_file(&path)? {
+                listed.insert(dir.clone());
                 layer_dirs.push(dir);
             }
         }
@@ -352,7 +374,7 @@ pub fn expand(
     let mut deploy = Deploy::new(repo, head, fields.clone());
     let rewrites_exist = with_flux
         || uses.iter().any(|u| u.site.incomplete.is_some())
-        || any_layer_rewrites(&deploy.tree)?;
+        || deploy.overlay_facts()?.rewrites;
     if !rewrites_exist {
         return Ok(uses.into_iter().map(|u| resolve_alone(u, cli)).collect());
     }
@@ -393,20 +415,6 @@ fn remember(seen: &mut HashSet<(String, usize, String)>, image_use: &ImageUse) -
 
 fn raw(image_use: &ImageUse) -> Option<&str> {
     image_use.site.reference.as_deref().ok()
-}
-
-/// Whether any kustomization file of the tree has an `images:` list.
-fn any_layer_rewrites(tree: &HeadTree<'_>) -> Result<bool, GitError> {
-    for file in tree.files()? {
-        if is_kustomization_file(&file.path) {
-            if let Some(bytes) = tree.bytes(file)? {
-                if String::from_utf8_lossy(&bytes).contains("images:") {
-                    return Ok(true);
-                }
-            }
-        }
-    }
-    Ok(false)
 }
 
 /// A use outside any build: only `--var` can resolve its variables.

@@ -1,7 +1,8 @@
-//! The head tree as the deploy stage sees it: file names from one tree walk
-//! (no blob read), and files read and parsed on demand, once.
+//! The head tree as the deploy stage sees it: files looked up along their
+//! path (or, when Flux needs every file, listed by one tree walk), and read
+//! and parsed on demand, once.
 
-use crate::git::{BlobRef, GitError, Repo};
+use crate::git::{BlobRef, EntryKind, GitError, Repo};
 use crate::load::{self, LoadedFile};
 use crate::source::Side;
 use crate::yaml::Limits;
@@ -29,6 +30,14 @@ impl<'r> HeadTree<'r> {
         }
     }
 
+    pub fn repo(&self) -> &'r Repo {
+        self.repo
+    }
+
+    pub fn commit(&self) -> Oid {
+        self.commit
+    }
+
     /// Every regular file, sorted by path.
     pub fn files(&self) -> Result<&[BlobRef], GitError> {
         if self.files.get().is_none() {
@@ -38,11 +47,28 @@ impl<'r> HeadTree<'r> {
         Ok(self.files.get().map(Vec::as_slice).unwrap_or_default())
     }
 
+    /// Whether `path` is a regular file. Looked up along its own path
+    /// unless every file is listed already, so an overlay walk reads only
+    /// the trees it goes through.
     pub fn is_file(&self, path: &str) -> Result<bool, GitError> {
-        let files = self.files()?;
-        Ok(files
-            .binary_search_by(|f| f.path.as_str().cmp(path))
-            .is_ok())
+        Ok(self.blob(path)?.is_some())
+    }
+
+    fn blob(&self, path: &str) -> Result<Option<BlobRef>, GitError> {
+        if let Some(files) = self.files.get() {
+            return Ok(files
+                .binary_search_by(|f| f.path.as_str().cmp(path))
+                .ok()
+                .map(|i| files[i].clone()));
+        }
+        Ok(self
+            .repo
+            .entry_at(self.commit, path)?
+            .filter(|e| e.kind == EntryKind::File)
+            .map(|e| BlobRef {
+                path: path.to_string(),
+                id: e.id,
+            }))
     }
 
     /// The files under `dir` ("" is the root), at any depth.
@@ -58,7 +84,13 @@ impl<'r> HeadTree<'r> {
     }
 
     pub fn is_dir(&self, dir: &str) -> Result<bool, GitError> {
-        Ok(!self.files_under(dir)?.is_empty())
+        if dir.is_empty() || self.files.get().is_some() {
+            return Ok(!self.files_under(dir)?.is_empty());
+        }
+        Ok(self
+            .repo
+            .entry_at(self.commit, dir)?
+            .is_some_and(|e| e.kind == EntryKind::Dir))
     }
 
     /// A file read and parsed (cached); `None` if there is no such file.
@@ -66,15 +98,14 @@ impl<'r> HeadTree<'r> {
         if let Some(known) = self.loaded.borrow().get(path) {
             return Ok(known.clone());
         }
-        let files = self.files()?;
-        let loaded = match files.binary_search_by(|f| f.path.as_str().cmp(path)) {
-            Ok(i) => Some(Rc::new(load::load(
+        let loaded = match self.blob(path)? {
+            Some(blob) => Some(Rc::new(load::load(
                 self.repo,
                 Side::Head,
-                &files[i],
+                &blob,
                 &self.limits,
             )?)),
-            Err(_) => None,
+            None => None,
         };
         self.loaded
             .borrow_mut()
