@@ -91,7 +91,7 @@ pub fn run_all(options: &Options) -> Vec<Row> {
             rows.push(full_tree(&env, options, &big, &shape));
         }
         if wants("pr") {
-            rows.push(one_file_pr(&env, options, &big, &small, &shape));
+            rows.extend(one_file_pr(&env, options, &big, &small, &shape));
         }
     }
     if wants("version") {
@@ -308,7 +308,7 @@ fn full_tree(env: &Env, options: &Options, big: &Path, shape: &str) -> Row {
 }
 
 /// Figure 3: a one-file pull request in the big and in the small repository.
-fn one_file_pr(env: &Env, options: &Options, big: &Path, small: &Path, shape: &str) -> Row {
+fn one_file_pr(env: &Env, options: &Options, big: &Path, small: &Path, shape: &str) -> Vec<Row> {
     let args = ["--base", "main", "--head", "feature", "--offline"];
     let big_cmd = env.check(big, &args).ok_codes(&[0, 1]);
     let small_cmd = env.check(small, &args).ok_codes(&[0, 1]);
@@ -322,11 +322,10 @@ fn one_file_pr(env: &Env, options: &Options, big: &Path, small: &Path, shape: &s
             .collect();
         assert_eq!(files, BTreeSet::from([PR_FILE]), "only the changed file");
     }
-    eprintln!(
-        "one-file PR: {} runs each, alternating ...",
-        options.reps * 3
-    );
     let reps = options.reps * 3;
+    // A run after an earlier one in the same clone: the overlay index in
+    // `.git/fluxgate` (left by the runs above) knows the unchanged trees.
+    eprintln!("one-file PR, overlay index kept: {reps} runs each, alternating ...");
     let samples = alternate(
         &mut [
             (&mut || big_cmd.time(), reps),
@@ -335,9 +334,9 @@ fn one_file_pr(env: &Env, options: &Options, big: &Path, small: &Path, shape: &s
         reps,
     );
     let (big_t, small_t) = (median(&samples[0]), median(&samples[1]));
-    Row {
+    let kept = Row {
         figure: "3",
-        what: format!("`check --offline` of a PR that edits 1 file, in the repository of {shape}; peer: the same PR in a 100-resource repository"),
+        what: format!("`check --offline` of a PR that edits 1 file, in the repository of {shape}, overlay index kept from an earlier run in the clone; peer: the same PR in a 100-resource repository"),
         fluxgate: big_t,
         peer: Some(("100-resource repo".into(), small_t)),
         ratio: format!("{:.2}x the small repo's time", ratio(big_t, small_t)),
@@ -345,7 +344,48 @@ fn one_file_pr(env: &Env, options: &Options, big: &Path, small: &Path, shape: &s
         pass: big_t <= Duration::from_millis(100) && ratio(big_t, small_t) <= 3.0,
         requests: "none (offline)".into(),
         rss: format!("{}; small repo {}", big_cmd.usage(), small_cmd.usage()),
-    }
+    };
+    // A fresh clone (CI): no index, so every kustomization is read once.
+    eprintln!("one-file PR, fresh clone: {reps} runs each, alternating ...");
+    let forget = |repo: &Path| {
+        let _ = std::fs::remove_dir_all(repo.join(".git/fluxgate"));
+    };
+    let samples = alternate(
+        &mut [
+            (
+                &mut || {
+                    forget(big);
+                    big_cmd.time()
+                },
+                reps,
+            ),
+            (
+                &mut || {
+                    forget(small);
+                    small_cmd.time()
+                },
+                reps,
+            ),
+        ],
+        reps,
+    );
+    let (big_t, small_t) = (median(&samples[0]), median(&samples[1]));
+    forget(big);
+    forget(small);
+    let big_usage = big_cmd.usage();
+    forget(small);
+    let fresh = Row {
+        figure: "3'",
+        what: "the same PR in a fresh clone (no overlay index yet: every kustomization file of the tree is read once); peer: the same in the 100-resource repository".to_string(),
+        fluxgate: big_t,
+        peer: Some(("100-resource repo".into(), small_t)),
+        ratio: format!("{:.2}x the small repo's time", ratio(big_t, small_t)),
+        target: "<= 100 ms, <= 3x",
+        pass: big_t <= Duration::from_millis(100) && ratio(big_t, small_t) <= 3.0,
+        requests: "none (offline)".into(),
+        rss: format!("{big_usage}; small repo {}", small_cmd.usage()),
+    };
+    vec![kept, fresh]
 }
 
 /// Figure 4: `fluxgate --version`, beside `git --version` for scale.

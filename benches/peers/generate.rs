@@ -429,7 +429,7 @@ pub struct CommitSpec<'a> {
 }
 
 /// Creates a git repository in `dir` holding `commits` (in order), written by
-/// `git fast-import` as one pack; `HEAD` names the last commit's branch.
+/// `git fast-import` and repacked as a clone would be; `HEAD` names the last commit's branch.
 pub fn write_repo(dir: &Path, commits: &[CommitSpec<'_>]) {
     run(Command::new("git")
         .args(["init", "-q", "-b", "main"])
@@ -477,6 +477,14 @@ pub fn write_repo(dir: &Path, commits: &[CommitSpec<'_>]) {
     }
     let status = child.wait().expect("git fast-import runs");
     assert!(status.success(), "git fast-import failed: {status}");
+    // fast-import stores each blob as a delta against the one written just
+    // before it, whatever its path (a kustomization against the previous
+    // app's config). A repository built by commits and `git gc`, or cloned
+    // from a forge, gets its deltas from pack-objects, which pairs files of
+    // the same name: repack so reads cost what they cost in a real clone.
+    run(Command::new("git")
+        .current_dir(dir)
+        .args(["repack", "-a", "-d", "-f", "-q"]));
     if let Some(last) = commits.last() {
         run(Command::new("git")
             .current_dir(dir)
