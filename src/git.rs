@@ -131,6 +131,38 @@ fn tree_entry(entry: &git2::TreeEntry<'_>) -> TreeEntry {
     }
 }
 
+/// A tree object's entries: `<octal mode> <name>\0<object id>` each.
+fn parse_tree(mut data: &[u8]) -> Option<Vec<TreeEntry>> {
+    const ID_LEN: usize = 20;
+    let mut entries = Vec::new();
+    while !data.is_empty() {
+        let space = data.iter().position(|&b| b == b' ')?;
+        let mode = std::str::from_utf8(&data[..space]).ok()?;
+        let mode = u32::from_str_radix(mode, 8).ok()?;
+        let rest = &data[space + 1..];
+        let nul = rest.iter().position(|&b| b == 0)?;
+        let id = rest.get(nul + 1..nul + 1 + ID_LEN)?;
+        let kind = match mode {
+            0o040000 => EntryKind::Dir,
+            0o100644 | 0o100755 => EntryKind::File,
+            _ => EntryKind::Other,
+        };
+        entries.push(TreeEntry {
+            name: String::from_utf8_lossy(&rest[..nul]).into_owned(),
+            id: Oid::from_bytes(id).ok()?,
+            kind,
+        });
+        data = &rest[nul + 1 + ID_LEN..];
+    }
+    Some(entries)
+}
+
+fn malformed_tree(tree: Oid, what: &str) -> GitError {
+    GitError::Git(git2::Error::from_str(&format!(
+        "object {tree} cannot be read as a tree: {what}"
+    )))
+}
+
 /// Whether a path is a YAML file fluxgate reads.
 pub fn is_yaml(path: &str) -> bool {
     path.ends_with(".yaml") || path.ends_with(".yml")
@@ -458,6 +490,24 @@ impl Repo {
         Ok(Blob::Bytes(self.inner.find_blob(id)?.content().to_vec()))
     }
 
+    /// Runs `scan` over a blob's bytes in place (no copy, and the blob is
+    /// not kept in libgit2's object cache), unless it is larger than
+    /// `limit`: then `None`.
+    pub fn scan_blob<T>(
+        &self,
+        id: Oid,
+        limit: usize,
+        scan: impl FnOnce(&[u8]) -> T,
+    ) -> Result<Option<T>, GitError> {
+        let odb = self.inner.odb()?;
+        let (size, _) = odb.read_header(id)?;
+        if size > limit {
+            return Ok(None);
+        }
+        let object = odb.read(id)?;
+        Ok(Some(scan(object.data())))
+    }
+
     /// The bytes of the file at `path` in `commit`, if it is a regular file.
     pub fn read_path(
         &self,
@@ -498,12 +548,15 @@ impl Repo {
 
     /// The entries of one tree, in git's order.
     pub fn tree_entries(&self, tree: Oid) -> Result<Vec<TreeEntry>, GitError> {
-        Ok(self
-            .inner
-            .find_tree(tree)?
-            .iter()
-            .map(|e| tree_entry(&e))
-            .collect())
+        // Straight from the object database, parsed here: libgit2's tree
+        // objects (parsed, then kept in its object cache) cost more than
+        // the read itself when a fresh clone's every tree is listed once.
+        let odb = self.inner.odb()?;
+        let object = odb.read(tree)?;
+        if object.kind() != ObjectType::Tree {
+            return Err(malformed_tree(tree, "not a tree"));
+        }
+        parse_tree(object.data()).ok_or_else(|| malformed_tree(tree, "malformed entries"))
     }
 
     /// The entry at `path` in `commit` (reads only the trees on the way).
@@ -581,5 +634,71 @@ impl Repo {
         };
         self.chart_dirs.borrow_mut().insert(key, entries.clone());
         Ok(entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tree with every kind of entry, written by libgit2 itself.
+    fn sample_tree(repo: &Repository) -> Oid {
+        let blob = repo.blob(b"kind: Kustomization\n").unwrap();
+        let mut inner = repo.treebuilder(None).unwrap();
+        inner.insert("deployment.yaml", blob, 0o100644).unwrap();
+        let inner = inner.write().unwrap();
+        let mut outer = repo.treebuilder(None).unwrap();
+        outer.insert("kustomization.yaml", blob, 0o100644).unwrap();
+        outer.insert("run.sh", blob, 0o100755).unwrap();
+        outer.insert("link.yaml", blob, 0o120000).unwrap();
+        outer.insert("submodule", blob, 0o160000).unwrap();
+        outer.insert("base", inner, 0o040000).unwrap();
+        outer.insert("naïve dir", inner, 0o040000).unwrap();
+        outer.write().unwrap()
+    }
+
+    #[test]
+    fn raw_tree_entries_match_libgit2() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repo {
+            inner: Repository::init_bare(dir.path()).unwrap(),
+            chart_dirs: Default::default(),
+        };
+        let tree = sample_tree(&repo.inner);
+        let expected: Vec<TreeEntry> = repo
+            .inner
+            .find_tree(tree)
+            .unwrap()
+            .iter()
+            .map(|e| tree_entry(&e))
+            .collect();
+        assert_eq!(repo.tree_entries(tree).unwrap(), expected);
+        let kinds: Vec<EntryKind> = expected.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds.iter().filter(|k| **k == EntryKind::Dir).count(), 2);
+        assert_eq!(kinds.iter().filter(|k| **k == EntryKind::File).count(), 2);
+        assert_eq!(kinds.iter().filter(|k| **k == EntryKind::Other).count(), 2);
+        let blob = repo.inner.blob(b"x").unwrap();
+        assert!(repo.tree_entries(blob).is_err(), "a blob is not a tree");
+    }
+
+    #[test]
+    fn malformed_trees_are_errors_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        let tree = sample_tree(&repo);
+        let odb = repo.odb().unwrap();
+        let raw = odb.read(tree).unwrap().data().to_vec();
+        for cut in 0..raw.len() {
+            // Every truncation either ends between entries or is refused.
+            let _ = parse_tree(&raw[..cut]);
+        }
+        assert!(parse_tree(&raw[..raw.len() - 1]).is_none());
+        assert!(parse_tree(b"100644 name").is_none(), "no NUL");
+        assert!(parse_tree(b"10a644 name\0aaaaaaaaaaaaaaaaaaaa").is_none());
+        assert!(
+            parse_tree(b"name\0aaaaaaaaaaaaaaaaaaaa").is_none(),
+            "no mode"
+        );
+        assert_eq!(parse_tree(b"").map(|e| e.len()), Some(0));
     }
 }

@@ -9,7 +9,7 @@
 
 mod store;
 
-use crate::git::{Blob, EntryKind, GitError, Repo};
+use crate::git::{EntryKind, GitError, Repo};
 use crate::k8s::kustomize::is_kustomization_file;
 use git2::Oid;
 use std::rc::Rc;
@@ -97,14 +97,14 @@ fn summarise(
                 work.kustomizations_read += 1;
                 // Same cap as any file fluxgate parses: a larger one is
                 // reported where it is loaded, and cannot be a layer.
-                let Blob::Bytes(bytes) = repo.read_blob(entry.id, crate::load::MAX_FILE_BYTES)?
-                else {
+                let facts = repo.scan_blob(entry.id, crate::load::MAX_FILE_BYTES, |bytes| {
+                    (contains(bytes, b"images:"), contains(bytes, b".."))
+                })?;
+                let Some((rewrites, reaches_out)) = facts else {
                     continue;
                 };
-                if contains(&bytes, b"images:") {
-                    summary.rewrites = true;
-                }
-                if contains(&bytes, b"..") && !summary.reaching_out.iter().any(String::is_empty) {
+                summary.rewrites |= rewrites;
+                if reaches_out && !summary.reaching_out.iter().any(String::is_empty) {
                     summary.reaching_out.insert(0, String::new());
                 }
             }
@@ -115,5 +115,5 @@ fn summarise(
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(haystack, needle).is_some()
 }
