@@ -49,6 +49,19 @@ pub enum AppError {
         source: std::io::Error,
     },
 
+    #[error(
+        "configuration file {path} is {size} bytes, more than the {limit} bytes fluxgate reads"
+    )]
+    #[diagnostic(
+        code(fluxgate::config::too_large),
+        help("a configuration is a few lines of YAML: check that {path} is the file you meant")
+    )]
+    ConfigTooLarge {
+        path: String,
+        size: usize,
+        limit: usize,
+    },
+
     #[error("invalid `--rule-level {given}`: {problem}")]
     #[diagnostic(code(fluxgate::cli::rule_level), help("write `--rule-level <rule-id>=<error|warning|note|off>`; `fluxgate rules` lists the ids"))]
     RuleLevel { given: String, problem: String },
@@ -451,25 +464,38 @@ fn load_config(
 ) -> Result<Config, AppError> {
     let mut config = match &args.config {
         Some(path) => {
-            let text =
-                std::fs::read_to_string(path).map_err(|source| AppError::ConfigUnreadable {
+            let unreadable = |source| AppError::ConfigUnreadable {
+                path: path.display().to_string(),
+                source,
+            };
+            let size = std::fs::metadata(path).map_err(unreadable)?.len();
+            if size > MAX_FILE_BYTES as u64 {
+                return Err(AppError::ConfigTooLarge {
                     path: path.display().to_string(),
-                    source,
-                })?;
+                    size: usize::try_from(size).unwrap_or(usize::MAX),
+                    limit: MAX_FILE_BYTES,
+                });
+            }
+            let text = std::fs::read_to_string(path).map_err(unreadable)?;
             Config::parse(&path.display().to_string(), text)?
         }
         None => {
             let at = base.unwrap_or(head);
-            let read = |commit| -> Result<Option<Vec<u8>>, GitError> {
-                Ok(
-                    match repo.read_path(commit, config::FILE_NAME, MAX_FILE_BYTES)? {
-                        Some(crate::git::Blob::Bytes(bytes)) => Some(bytes),
-                        _ => None,
-                    },
-                )
+            let read = |commit| -> Result<Option<Vec<u8>>, AppError> {
+                match repo.read_path(commit, config::FILE_NAME, MAX_FILE_BYTES)? {
+                    Some(crate::git::Blob::Bytes(bytes)) => Ok(Some(bytes)),
+                    // Ignoring it would run the check without the rules
+                    // the repository set for itself.
+                    Some(crate::git::Blob::TooLarge(size)) => Err(AppError::ConfigTooLarge {
+                        path: format!("{} (revision {})", config::FILE_NAME, short(commit)),
+                        size,
+                        limit: MAX_FILE_BYTES,
+                    }),
+                    None => Ok(None),
+                }
             };
             let base_bytes = read(at)?;
-            if base.is_some() && read(head)? != base_bytes {
+            if base.is_some() && read(head).ok().flatten() != base_bytes {
                 notices.push(format!(
                     "this change edits {}: the base revision's version applies (a change cannot relax its own check)",
                     config::FILE_NAME

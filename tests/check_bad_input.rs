@@ -830,3 +830,36 @@ fn documents(count: usize) -> String {
 fn utf16le(text: &str) -> Vec<u8> {
     text.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }
+
+/// A configuration over the size limit is not silently replaced by the defaults: the check
+/// would run without the rules the repository set for itself.
+#[test]
+fn an_oversized_configuration_is_refused() {
+    let huge = format!("# {}\nrules: {{}}\n", "x".repeat(17 * 1024 * 1024));
+    let config = || vec![Entry::file(".fluxgate.yaml", huge.as_str())];
+    let repo = good_repo("oversized-config", config(), config());
+    let out = run(repo.path(), &["--format", "json"]);
+    assert_could_not_run(
+        "oversized .fluxgate.yaml",
+        &out,
+        &[
+            "configuration file .fluxgate.yaml (revision",
+            "is 17825805 bytes, more than the 16777216 bytes fluxgate reads",
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fluxgate.yaml");
+    std::fs::write(&path, &huge).unwrap();
+    let out = run(
+        repo.path(),
+        &["--format", "json", "--config", path.to_str().unwrap()],
+    );
+    assert_could_not_run(
+        "oversized --config",
+        &out,
+        &[&format!(
+            "configuration file {} is 17825805 bytes",
+            path.display()
+        )],
+    );
+}
