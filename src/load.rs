@@ -68,11 +68,31 @@ pub fn parse_bytes(side: Side, path: &str, bytes: Vec<u8>, limits: &Limits) -> L
             }
         }
         Err(err) => {
+            if let Some(encoding) = unicode_encoding(err.as_bytes()) {
+                let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
+                let message = format!(
+                    "the file is {encoding} text (it starts with that byte order mark), not UTF-8; \
+                     fluxgate reads YAML as UTF-8 only: convert it, e.g. `iconv -f {encoding} -t UTF-8`"
+                );
+                return unreadable(side, path, text, Span::new(0, 1), message);
+            }
             let at = err.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
             let message = format!("the file is not UTF-8 text (invalid byte at offset {at}); is it binary or in another encoding?");
             unreadable(side, path, text, Span::new(at, at + 1), message)
         }
+    }
+}
+
+/// The encoding a byte order mark other than UTF-8's names, if any.
+fn unicode_encoding(bytes: &[u8]) -> Option<&'static str> {
+    // UTF-32 first: its little-endian mark begins with UTF-16's.
+    match bytes {
+        [0xFF, 0xFE, 0, 0, ..] => Some("UTF-32LE"),
+        [0, 0, 0xFE, 0xFF, ..] => Some("UTF-32BE"),
+        [0xFF, 0xFE, ..] => Some("UTF-16LE"),
+        [0xFE, 0xFF, ..] => Some("UTF-16BE"),
+        _ => None,
     }
 }
 
@@ -87,4 +107,20 @@ fn unreadable(side: Side, path: &str, text: String, span: Span, message: String)
 /// Whether a file is to be passed over, and why.
 pub fn skip_reason(repo: &Repo, commit: Oid, path: &str) -> Result<Option<Skip>, GitError> {
     Ok(repo.in_helm_chart(commit, path)?.then_some(Skip::HelmChart))
+}
+
+#[cfg(test)]
+mod encoding_tests {
+    use super::unicode_encoding;
+
+    #[test]
+    fn byte_order_marks_name_their_encoding() {
+        assert_eq!(unicode_encoding(b"\xFF\xFEk\0"), Some("UTF-16LE"));
+        assert_eq!(unicode_encoding(b"\xFE\xFF\0k"), Some("UTF-16BE"));
+        assert_eq!(unicode_encoding(b"\xFF\xFE\0\0k\0\0\0"), Some("UTF-32LE"));
+        assert_eq!(unicode_encoding(b"\0\0\xFE\xFF\0\0\0k"), Some("UTF-32BE"));
+        assert_eq!(unicode_encoding(b"caf\xE9"), None);
+        assert_eq!(unicode_encoding(b"\xFF"), None);
+        assert_eq!(unicode_encoding(b""), None);
+    }
 }

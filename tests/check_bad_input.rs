@@ -349,7 +349,7 @@ corpus! {
         // As PowerShell 5 writes `kubectl get -o yaml > file.yaml`.
         tree: bad_file("apps/utf16/configmap.yaml", utf16le("\u{feff}kind: ConfigMap\n")),
         code: 1,
-        findings: vec![("yaml-invalid", "apps/utf16/configmap.yaml", 1, 1, "is it binary or in another encoding?")],
+        findings: vec![("yaml-invalid", "apps/utf16/configmap.yaml", 1, 1, "the file is UTF-16LE text (it starts with that byte order mark), not UTF-8; fluxgate reads YAML as UTF-8 only: convert it, e.g. `iconv -f UTF-16LE -t UTF-8`")],
         ..Row::default()
     };
 
