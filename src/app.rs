@@ -152,6 +152,8 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     let mut findings = Vec::new();
     let mut suppressions = Vec::new();
     let mut changed_head_files = Vec::new();
+    let mut changed_head_flux = deploy::flux::FluxIndex::default();
+    let mut whole_tree_flux = deploy::flux::TreeFlux::default();
     let scope = HeadScope {
         args,
         commit: head,
@@ -173,11 +175,14 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         chart_sources.extend(file.chart_sources);
         sources.insert(file.source);
         changed_head_files.extend(file.touched);
+        changed_head_flux.extend(file.flux);
+        whole_tree_flux.extend(file.tree_flux);
     }
-    let changed_variables = deploy::flux::changed_variables(
-        &base_files.iter().collect::<Vec<_>>(),
-        &changed_head_files.iter().collect::<Vec<_>>(),
-    );
+    let mut base_flux = deploy::flux::FluxIndex::default();
+    for file in &base_files {
+        base_flux.add(file);
+    }
+    let changed_variables = deploy::flux::changed_variables_between(base_flux, changed_head_flux);
     let cli_vars = args.vars.iter().cloned().collect();
     let image_uses = deploy::expand(
         &repo,
@@ -186,6 +191,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         &changed_variables,
         &cli_vars,
         &config.image_fields,
+        args.all.then_some(whole_tree_flux),
         &mut report.notices,
     )?;
     for image_use in image_uses {
@@ -239,8 +245,14 @@ struct HeadScope<'a> {
 /// What one head file contributes to the report.
 struct HeadFile {
     source: Arc<SourceText>,
-    /// The parsed file, kept for the rollback rules if the change touched it.
+    /// The parsed file, kept for the rollback rules if the change touched it
+    /// and there is a base to compare it with.
     touched: Option<load::LoadedFile>,
+    /// Its Flux roots and variable sources, if it is compared with a base.
+    flux: deploy::flux::FluxIndex,
+    /// Its Flux roots and where its ConfigMaps and Secrets are, when every
+    /// file is read (`--all`).
+    tree_flux: deploy::flux::TreeFlux,
     notice: Option<String>,
     findings: Vec<Finding>,
     suppressions: Vec<suppress::Suppression>,
@@ -315,6 +327,11 @@ fn analyse_head_file(scope: &HeadScope<'_>, blob: &BlobRef, content: crate::git:
     );
     let chart_uses = charts::chart_uses(&file, touched.then_some(scope.chart_base), args.all);
     let chart_sources = charts::sources_of(&file);
+    // Without a base (`--all` where no base revision exists) there is
+    // nothing to compare with: no rule can fire and no variable value
+    // "changed" (every reference is listed anyway); keeping every parsed
+    // file would only hold the whole tree in memory.
+    let compared = touched && scope.base_known;
     HeadFile {
         source: file.source.clone(),
         notice,
@@ -323,7 +340,17 @@ fn analyse_head_file(scope: &HeadScope<'_>, blob: &BlobRef, content: crate::git:
         image_uses,
         chart_uses,
         chart_sources,
-        touched: touched.then_some(file),
+        flux: if compared {
+            deploy::flux::FluxIndex::of_file(&file)
+        } else {
+            deploy::flux::FluxIndex::default()
+        },
+        tree_flux: if args.all {
+            deploy::flux::TreeFlux::of_file(&file)
+        } else {
+            deploy::flux::TreeFlux::default()
+        },
+        touched: compared.then_some(file),
     }
 }
 

@@ -341,3 +341,114 @@ fn kustomizations_that_include_each_other_end() {
         .collect();
     assert_eq!(references, ["ghcr.io/org/app:1.1.0"], "{json:#}");
 }
+
+/// `--all` reads every file, so every Flux Kustomization applies: its `spec.images` and its
+/// variables, from `substituteFrom` ConfigMaps read again only when a root uses them. Where no
+/// base revision exists every reference is listed as added and resolved the same way; no
+/// variable counts as "changed" (there is nothing to compare with), so nothing is blamed on a
+/// value and the rollback rules have nothing to pair.
+#[test]
+fn all_applies_every_flux_kustomization_with_or_without_a_base() {
+    use support::gitrepo::Entry;
+    // A Flux Kustomization that rewrites an image and takes variables from a ConfigMap; one
+    // reference uses a variable, one does not.
+    let tree = vec![
+        Entry::file(
+            "clusters/production/apps.yaml",
+            r#"apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  path: ./apps
+  images:
+    - name: ghcr.io/acme/api
+      newName: registry.acme.io/api
+  postBuild:
+    substituteFrom:
+      - {kind: ConfigMap, name: settings}
+"#,
+        ),
+        Entry::file(
+            "apps/settings.yaml",
+            r#"apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: flux-system}
+data:
+  WORKER_TAG: 3.1.0
+  UNUSED: x
+"#,
+        ),
+        Entry::file(
+            "apps/deployment.yaml",
+            r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  template:
+    spec:
+      containers:
+        - {name: api, image: ghcr.io/acme/api:1.0.0}
+        - {name: worker, image: "ghcr.io/acme/worker:${WORKER_TAG}"}
+"#,
+        ),
+    ];
+    let repo = support::gitrepo::repo_from_entries("all-without-base", &tree, &tree);
+    let run = |extra: &[&str]| {
+        let output = support::gitrepo::fluxgate()
+            .args(["check", "--all", "--offline", "--format", "json", "--repo"])
+            .arg(repo.path())
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let with_base = run(&[]);
+    let git = git2::Repository::open(repo.path()).unwrap();
+    git.find_branch("main", git2::BranchType::Local)
+        .unwrap()
+        .delete()
+        .unwrap();
+    let without = run(&["--verbose"]);
+    let listed = |json: &serde_json::Value| -> Vec<(String, u64, String)> {
+        json["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["file"].as_str().unwrap().to_string(),
+                    i["line"].as_u64().unwrap(),
+                    i["reference"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let deployed = |line: u64, reference: &str| {
+        (
+            "apps/deployment.yaml".to_string(),
+            line,
+            reference.to_string(),
+        )
+    };
+    let listed_with_base = listed(&with_base);
+    assert!(
+        listed_with_base.contains(&deployed(8, "registry.acme.io/api:1.0.0")),
+        "{listed_with_base:?}"
+    );
+    assert!(
+        listed_with_base.contains(&deployed(9, "ghcr.io/acme/worker:3.1.0")),
+        "{listed_with_base:?}"
+    );
+    assert_eq!(listed(&without), listed_with_base);
+    assert!(without["base"].is_null(), "{:#}", without["base"]);
+    for image in without["images"].as_array().unwrap() {
+        assert_eq!(image["change"], "added", "{image:#}");
+        assert_ne!(
+            image["file"], "apps/settings.yaml",
+            "nothing blamed on a value: {image:#}"
+        );
+    }
+    let rules = |json: &serde_json::Value| support::gitrepo::rule_ids(json).join(" ");
+    assert_eq!(rules(&without), rules(&with_base));
+}

@@ -78,6 +78,18 @@ impl FluxIndex {
         Ok(index)
     }
 
+    /// The roots and data objects of one file.
+    pub fn of_file(file: &LoadedFile) -> FluxIndex {
+        let mut index = FluxIndex::default();
+        index.add(file);
+        index
+    }
+
+    pub fn extend(&mut self, other: FluxIndex) {
+        self.roots.extend(other.roots);
+        self.data.extend(other.data);
+    }
+
     pub fn add(&mut self, file: &LoadedFile) {
         for doc in &file.parsed.documents {
             let Some(id) = ObjectId::of(&doc.root) else {
@@ -89,6 +101,21 @@ impl FluxIndex {
                 }
             } else if let Some(data) = data_object(&doc.root, id, file) {
                 self.data.push(data);
+            }
+        }
+    }
+
+    /// Adds the data objects of `file` that some root of this index takes
+    /// variables from.
+    fn add_used_data(&mut self, file: &LoadedFile) {
+        for doc in &file.parsed.documents {
+            let Some(id) = ObjectId::of(&doc.root) else {
+                continue;
+            };
+            if self.roots.iter().any(|root| self.uses(root, &id)) {
+                if let Some(data) = data_object(&doc.root, id, file) {
+                    self.data.push(data);
+                }
             }
         }
     }
@@ -200,11 +227,20 @@ pub struct ChangedVariable {
 
 /// Compares the variables of the base and head versions of changed files.
 pub fn changed_variables(base: &[&LoadedFile], head: &[&LoadedFile]) -> Vec<ChangedVariable> {
-    let collect = |files: &[&LoadedFile]| {
+    let index = |files: &[&LoadedFile]| {
         let mut index = FluxIndex::default();
         for file in files {
             index.add(file);
         }
+        index
+    };
+    changed_variables_between(index(base), index(head))
+}
+
+/// [`changed_variables`] of the Flux indexes of the base and head versions
+/// of the changed files.
+pub fn changed_variables_between(base: FluxIndex, head: FluxIndex) -> Vec<ChangedVariable> {
+    let collect = |index: FluxIndex| {
         let mut by_holder: BTreeMap<ObjectId, BTreeMap<String, VarValue>> = BTreeMap::new();
         for root in index.roots {
             by_holder.insert(root.id, root.substitute);
@@ -233,4 +269,61 @@ pub fn changed_variables(base: &[&LoadedFile], head: &[&LoadedFile]) -> Vec<Chan
         }
     }
     changed
+}
+
+/// A whole tree's Flux Kustomizations, and where its ConfigMaps and Secrets
+/// are: their data (often large, and mostly no root's variables) is read
+/// again only for those a root takes variables from.
+#[derive(Debug, Default)]
+pub struct TreeFlux {
+    roots: Vec<FluxRoot>,
+    data_at: Vec<(ObjectId, String)>,
+}
+
+impl TreeFlux {
+    pub fn of_file(file: &LoadedFile) -> TreeFlux {
+        let mut found = TreeFlux::default();
+        for doc in &file.parsed.documents {
+            let Some(id) = ObjectId::of(&doc.root) else {
+                continue;
+            };
+            if is_flux_kustomization(&id) {
+                found.roots.extend(flux_root(&doc.root, id, file));
+            } else if id.group.is_empty() && matches!(id.kind.as_str(), "ConfigMap" | "Secret") {
+                found.data_at.push((id, file.source.path.clone()));
+            }
+        }
+        found
+    }
+
+    pub fn extend(&mut self, other: TreeFlux) {
+        self.roots.extend(other.roots);
+        self.data_at.extend(other.data_at);
+    }
+
+    pub fn has_roots(&self) -> bool {
+        !self.roots.is_empty()
+    }
+
+    /// The index, with the data of the objects the roots use.
+    pub fn into_index(self, tree: &HeadTree<'_>) -> Result<FluxIndex, GitError> {
+        let mut index = FluxIndex {
+            roots: self.roots,
+            data: Vec::new(),
+        };
+        let mut paths: Vec<String> = self
+            .data_at
+            .into_iter()
+            .filter(|(id, _)| index.roots.iter().any(|root| index.uses(root, id)))
+            .map(|(_, path)| path)
+            .collect();
+        paths.sort();
+        paths.dedup();
+        for path in paths {
+            if let Some(file) = tree.load(&path)? {
+                index.add_used_data(&file);
+            }
+        }
+        Ok(index)
+    }
 }

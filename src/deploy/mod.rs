@@ -43,6 +43,8 @@ struct Placement {
 pub struct Deploy<'r> {
     tree: HeadTree<'r>,
     flux: FluxIndex,
+    /// `flux` holds every Flux Kustomization of the tree.
+    flux_known: bool,
     layers: HashMap<String, Option<Rc<Layer>>>,
     overlay: Option<OverlayFacts>,
     placements: HashMap<String, Vec<Placement>>,
@@ -61,6 +63,7 @@ impl<'r> Deploy<'r> {
             walks: 0,
             tree: HeadTree::new(repo, head),
             flux: FluxIndex::default(),
+            flux_known: false,
             layers: HashMap::new(),
             overlay: None,
             placements: HashMap::new(),
@@ -97,8 +100,9 @@ impl<'r> Deploy<'r> {
 
     /// Places every file reachable from the roots.
     fn place_all(&mut self, with_flux: bool, targets: &[String]) -> Result<(), GitError> {
-        if with_flux {
+        if with_flux && !self.flux_known {
             self.flux = FluxIndex::scan(&self.tree)?;
+            self.flux_known = true;
         }
         let mut reached_dirs: HashSet<String> = HashSet::new();
         for index in 0..self.flux.roots.len() {
@@ -358,6 +362,11 @@ struct Effective {
 /// Replaces each image use by what it deploys as, and adds the uses that a
 /// changed variable value changes. `changed_files` are the head files the
 /// change touched (already in `uses`).
+///
+/// `whole_tree` is the Flux index of every head file, when the caller has
+/// read them all anyway (`--all`): then every Flux Kustomization applies,
+/// and the tree is not scanned again for them.
+#[allow(clippy::too_many_arguments)]
 pub fn expand(
     repo: &Repo,
     head: Oid,
@@ -365,13 +374,19 @@ pub fn expand(
     changed_variables: &[ChangedVariable],
     cli: &Variables,
     fields: &crate::k8s::custom::ImageFields,
+    whole_tree: Option<flux::TreeFlux>,
     notices: &mut Vec<String>,
 ) -> Result<Vec<ImageUse>, GitError> {
-    let with_flux = !changed_variables.is_empty()
+    let with_flux = whole_tree.as_ref().is_some_and(flux::TreeFlux::has_roots)
+        || !changed_variables.is_empty()
         || uses
             .iter()
             .any(|u| raw(u).is_some_and(|r| !flux_variables(r).is_empty()));
     let mut deploy = Deploy::new(repo, head, fields.clone());
+    if let Some(found) = whole_tree {
+        deploy.flux = found.into_index(&deploy.tree)?;
+        deploy.flux_known = true;
+    }
     let rewrites_exist = with_flux
         || uses.iter().any(|u| u.site.incomplete.is_some())
         || deploy.overlay_facts()?.rewrites;
@@ -393,11 +408,9 @@ pub fn expand(
             out.push(expanded);
         }
     }
-    for changed in changed_variables {
-        for expanded in deploy.uses_of_variable(changed, cli)? {
-            if remember(&mut seen, &expanded) {
-                out.push(expanded);
-            }
+    for expanded in deploy.uses_of_variables(changed_variables, cli)? {
+        if remember(&mut seen, &expanded) {
+            out.push(expanded);
         }
     }
     notices.append(&mut deploy.notices);
@@ -568,37 +581,60 @@ impl Deploy<'_> {
         Ok(found.into_values().collect())
     }
 
-    /// The image uses a changed variable value changes: every reference
-    /// using the variable under each Flux Kustomization that takes it.
-    fn uses_of_variable(
+    /// The image uses changed variable values change: every reference
+    /// using a changed variable under each Flux Kustomization that takes
+    /// it. Each file under those roots is read once for all the variables
+    /// (a new ConfigMap brings as many changed values as it has keys).
+    fn uses_of_variables(
         &mut self,
-        changed: &ChangedVariable,
+        changed: &[ChangedVariable],
         cli: &Variables,
     ) -> Result<Vec<ImageUse>, GitError> {
-        let roots: Vec<usize> = (0..self.flux.roots.len())
-            .filter(|&i| {
-                let root = &self.flux.roots[i];
-                root.id == changed.holder || self.flux.uses(root, &changed.holder)
-            })
+        let mut roots_of_holder: HashMap<&crate::k8s::ObjectId, Vec<usize>> = HashMap::new();
+        for variable in changed {
+            roots_of_holder.entry(&variable.holder).or_insert_with(|| {
+                (0..self.flux.roots.len())
+                    .filter(|&i| {
+                        let root = &self.flux.roots[i];
+                        root.id == variable.holder || self.flux.uses(root, &variable.holder)
+                    })
+                    .collect()
+            });
+        }
+        // By name, in the order given: the first variable to reach a
+        // reference is the one its finding blames.
+        let mut by_name: ByName<'_> = HashMap::new();
+        for (order, variable) in changed.iter().enumerate() {
+            let roots = roots_of_holder[&variable.holder].as_slice();
+            if !roots.is_empty() {
+                by_name
+                    .entry(variable.name.as_str())
+                    .or_default()
+                    .push((order, variable, roots));
+            }
+        }
+        if by_name.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: HashSet<usize> = by_name
+            .values()
+            .flatten()
+            .flat_map(|(_, _, roots)| roots.iter().copied())
             .collect();
-        let mut out = Vec::new();
-        let files: Vec<(String, Vec<Placement>)> = self
+        let mut files: Vec<(String, Vec<Placement>)> = self
             .placements
             .iter()
-            .map(|(path, placements)| {
-                (
-                    path.clone(),
-                    placements
-                        .iter()
-                        .filter(|p| p.root.is_some_and(|r| roots.contains(&r)))
-                        .cloned()
-                        .collect(),
-                )
+            .filter_map(|(path, placements)| {
+                let placements: Vec<Placement> = placements
+                    .iter()
+                    .filter(|p| p.root.is_some_and(|r| wanted.contains(&r)))
+                    .cloned()
+                    .collect();
+                (!placements.is_empty()).then(|| (path.clone(), placements))
             })
-            .filter(|(_, placements): &(String, Vec<Placement>)| !placements.is_empty())
             .collect();
-        let mut files = files;
         files.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out = Vec::new();
         for (path, placements) in files {
             let Some(loaded) = self.tree.load(&path)? else {
                 continue;
@@ -612,10 +648,14 @@ impl Deploy<'_> {
                     let Ok(text) = site.reference.clone() else {
                         continue;
                     };
-                    if !flux_variables(&text).contains(&changed.name) {
-                        continue;
-                    }
-                    for placement in &placements {
+                    let names = flux_variables(&text);
+                    let reaching = changed_in(&by_name, &names);
+                    for (changed, placement) in reaching.iter().flat_map(|(changed, roots)| {
+                        placements
+                            .iter()
+                            .filter(|p| p.root.is_some_and(|r| roots.contains(&r)))
+                            .map(move |p| (*changed, p))
+                    }) {
                         let effective = self.effective(&text, placement, cli);
                         let mut image_use = ImageUse {
                             source: loaded.source.clone(),
@@ -641,4 +681,27 @@ impl Deploy<'_> {
         }
         Ok(out)
     }
+}
+
+/// Changed variables by name: (order given, variable, roots it applies under).
+type ByName<'a> = HashMap<&'a str, Vec<(usize, &'a ChangedVariable, &'a [usize])>>;
+
+/// The changed variables a reference's variable names reach, each with the
+/// roots it applies under, in the order the changes were given.
+fn changed_in<'a>(
+    by_name: &ByName<'a>,
+    names: &[String],
+) -> Vec<(&'a ChangedVariable, &'a [usize])> {
+    let mut reaching: Vec<(usize, &ChangedVariable, &[usize])> = names
+        .iter()
+        .filter_map(|name| by_name.get(name.as_str()))
+        .flatten()
+        .copied()
+        .collect();
+    reaching.sort_by_key(|(order, _, _)| *order);
+    reaching.dedup_by_key(|(order, _, _)| *order);
+    reaching
+        .into_iter()
+        .map(|(_, changed, roots)| (changed, roots))
+        .collect()
 }
