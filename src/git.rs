@@ -142,9 +142,11 @@ fn parse_tree(mut data: &[u8]) -> Option<Vec<TreeEntry>> {
         let rest = &data[space + 1..];
         let nul = rest.iter().position(|&b| b == 0)?;
         let id = rest.get(nul + 1..nul + 1 + ID_LEN)?;
-        let kind = match mode {
+        // By the type bits, as libgit2 normalises modes old gits wrote
+        // (`100664` is a regular file).
+        let kind = match mode & 0o170000 {
             0o040000 => EntryKind::Dir,
-            0o100644 | 0o100755 => EntryKind::File,
+            0o100000 => EntryKind::File,
             _ => EntryKind::Other,
         };
         entries.push(TreeEntry {
@@ -700,5 +702,7 @@ mod tests {
             "no mode"
         );
         assert_eq!(parse_tree(b"").map(|e| e.len()), Some(0));
+        let old_mode = parse_tree(b"100664 k.yaml\0aaaaaaaaaaaaaaaaaaaa").unwrap();
+        assert_eq!(old_mode[0].kind, EntryKind::File, "a group-writable file");
     }
 }
