@@ -182,7 +182,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     for file in &base_files {
         base_flux.add(file);
     }
-    let changed_variables = deploy::flux::changed_variables_between(base_flux, changed_head_flux);
+    let changed_variables = deploy::flux::changed_variables(base_flux, changed_head_flux);
     let cli_vars = args.vars.iter().cloned().collect();
     let image_uses = deploy::expand(
         &repo,

@@ -225,21 +225,9 @@ pub struct ChangedVariable {
     pub holder: ObjectId,
 }
 
-/// Compares the variables of the base and head versions of changed files.
-pub fn changed_variables(base: &[&LoadedFile], head: &[&LoadedFile]) -> Vec<ChangedVariable> {
-    let index = |files: &[&LoadedFile]| {
-        let mut index = FluxIndex::default();
-        for file in files {
-            index.add(file);
-        }
-        index
-    };
-    changed_variables_between(index(base), index(head))
-}
-
-/// [`changed_variables`] of the Flux indexes of the base and head versions
-/// of the changed files.
-pub fn changed_variables_between(base: FluxIndex, head: FluxIndex) -> Vec<ChangedVariable> {
+/// Compares the variables of the base and head versions of the changed
+/// files, given as their Flux indexes.
+pub fn changed_variables(base: FluxIndex, head: FluxIndex) -> Vec<ChangedVariable> {
     let collect = |index: FluxIndex| {
         let mut by_holder: BTreeMap<ObjectId, BTreeMap<String, VarValue>> = BTreeMap::new();
         for root in index.roots {
