@@ -485,29 +485,45 @@ impl Repo {
     /// A blob's bytes, unless it is larger than `limit` (checked from the
     /// object header, before the blob is loaded).
     pub fn read_blob(&self, id: Oid, limit: usize) -> Result<Blob, GitError> {
-        let (size, _) = self.inner.odb()?.read_header(id)?;
-        if size > limit {
-            return Ok(Blob::TooLarge(size));
-        }
-        Ok(Blob::Bytes(self.inner.find_blob(id)?.content().to_vec()))
+        Ok(match self.with_blob(id, limit, <[u8]>::to_vec)? {
+            Ok(bytes) => Blob::Bytes(bytes),
+            Err(size) => Blob::TooLarge(size),
+        })
     }
 
-    /// Runs `scan` over a blob's bytes in place (no copy, and the blob is
-    /// not kept in libgit2's object cache), unless it is larger than
-    /// `limit`: then `None`.
+    /// Runs `scan` over a blob's bytes in place (no copy), unless it is
+    /// larger than `limit`: then `None`.
     pub fn scan_blob<T>(
         &self,
         id: Oid,
         limit: usize,
         scan: impl FnOnce(&[u8]) -> T,
     ) -> Result<Option<T>, GitError> {
+        Ok(self.with_blob(id, limit, scan)?.ok())
+    }
+
+    /// `use_bytes` of a blob read straight from the object database, or its
+    /// size when that is over `limit` (known from the object header, so an
+    /// oversized blob is never loaded).
+    fn with_blob<T>(
+        &self,
+        id: Oid,
+        limit: usize,
+        use_bytes: impl FnOnce(&[u8]) -> T,
+    ) -> Result<Result<T, usize>, GitError> {
         let odb = self.inner.odb()?;
         let (size, _) = odb.read_header(id)?;
         if size > limit {
-            return Ok(None);
+            return Ok(Err(size));
         }
         let object = odb.read(id)?;
-        Ok(Some(scan(object.data())))
+        if object.kind() != ObjectType::Blob {
+            return Err(GitError::Git(git2::Error::from_str(&format!(
+                "object {id} is a {}, not a file's blob",
+                object.kind().str()
+            ))));
+        }
+        Ok(Ok(use_bytes(object.data())))
     }
 
     /// The bytes of the file at `path` in `commit`, if it is a regular file.
