@@ -10,6 +10,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+mod batch;
+mod packs;
+
+use packs::{Packed, Packs};
+
 const SHALLOW_HELP: &str = "this clone is shallow and lacks that commit: fetch the full history \
 (GitHub Actions: `actions/checkout` with `fetch-depth: 0`; GitLab CI: `GIT_DEPTH: 0`; locally: `git fetch --unshallow`)";
 
@@ -88,6 +93,8 @@ pub struct Repo {
     /// libgit2 does not cache large trees, and reading `apps/` (thousands of
     /// entries) once per changed file made a big pull request quadratic.
     chart_dirs: std::cell::RefCell<DirCache>,
+    /// Opened on the first read; objects it cannot give come from libgit2.
+    packs: std::cell::RefCell<Option<Packs>>,
 }
 
 /// Directories read, by commit and path; `None`: no such directory.
@@ -132,15 +139,24 @@ fn tree_entry(entry: &git2::TreeEntry<'_>) -> TreeEntry {
 }
 
 /// A tree object's entries: `<octal mode> <name>\0<object id>` each.
-fn parse_tree(mut data: &[u8]) -> Option<Vec<TreeEntry>> {
+fn parse_tree(data: &[u8]) -> Option<Vec<TreeEntry>> {
+    parse_tree_keeping(data, |_, _| true)
+}
+
+/// The entries of a tree object that `keep` wants (by name and kind); the
+/// others are checked but not copied. `None`: the tree is malformed.
+fn parse_tree_keeping(
+    mut data: &[u8],
+    keep: impl Fn(&[u8], EntryKind) -> bool,
+) -> Option<Vec<TreeEntry>> {
     const ID_LEN: usize = 20;
     let mut entries = Vec::new();
     while !data.is_empty() {
-        let space = data.iter().position(|&b| b == b' ')?;
+        let space = memchr::memchr(b' ', data)?;
         let mode = std::str::from_utf8(&data[..space]).ok()?;
         let mode = u32::from_str_radix(mode, 8).ok()?;
         let rest = &data[space + 1..];
-        let nul = rest.iter().position(|&b| b == 0)?;
+        let nul = memchr::memchr(0, rest)?;
         let id = rest.get(nul + 1..nul + 1 + ID_LEN)?;
         // By the type bits, as libgit2 normalises modes old gits wrote
         // (`100664` is a regular file).
@@ -149,11 +165,14 @@ fn parse_tree(mut data: &[u8]) -> Option<Vec<TreeEntry>> {
             0o100000 => EntryKind::File,
             _ => EntryKind::Other,
         };
-        entries.push(TreeEntry {
-            name: String::from_utf8_lossy(&rest[..nul]).into_owned(),
-            id: Oid::from_bytes(id).ok()?,
-            kind,
-        });
+        let name = &rest[..nul];
+        if keep(name, kind) {
+            entries.push(TreeEntry {
+                name: String::from_utf8_lossy(name).into_owned(),
+                id: Oid::from_bytes(id).ok()?,
+                kind,
+            });
+        }
         data = &rest[nul + 1 + ID_LEN..];
     }
     Some(entries)
@@ -176,6 +195,7 @@ impl Repo {
         // re-hashing every object read (SHA-1 with collision detection was
         // a tenth of a whole-tree `--all` run).
         git2::opts::strict_hash_verification(false);
+        git2::opts::enable_caching(false);
         let inner = Repository::discover(dir).map_err(|source| GitError::NotARepository {
             path: dir.display().to_string(),
             source,
@@ -183,6 +203,7 @@ impl Repo {
         Ok(Repo {
             inner,
             chart_dirs: Default::default(),
+            packs: Default::default(),
         })
     }
 
@@ -511,6 +532,11 @@ impl Repo {
         limit: usize,
         use_bytes: impl FnOnce(&[u8]) -> T,
     ) -> Result<Result<T, usize>, GitError> {
+        match self.read_packed(id, limit) {
+            Some(Packed::TooLarge(size)) => return Ok(Err(size)),
+            Some(Packed::Object(ObjectType::Blob, bytes)) => return Ok(Ok(use_bytes(&bytes))),
+            _ => {}
+        }
         let odb = self.inner.odb()?;
         let (size, _) = odb.read_header(id)?;
         if size > limit {
@@ -524,6 +550,18 @@ impl Repo {
             ))));
         }
         Ok(Ok(use_bytes(object.data())))
+    }
+
+    /// An object from the pack reader, if it can give it (see [`packs`]).
+    fn read_packed(&self, id: Oid, limit: usize) -> Option<Packed> {
+        let mut packs = self.packs.borrow_mut();
+        packs
+            .get_or_insert_with(|| self.open_packs())
+            .read(id, limit)
+    }
+
+    fn open_packs(&self) -> Packs {
+        Packs::open(&self.inner.commondir().join("objects"))
     }
 
     /// The bytes of the file at `path` in `commit`, if it is a regular file.
@@ -569,6 +607,9 @@ impl Repo {
         // Straight from the object database, parsed here: libgit2's tree
         // objects (parsed, then kept in its object cache) cost more than
         // the read itself when a fresh clone's every tree is listed once.
+        if let Some(Packed::Object(ObjectType::Tree, bytes)) = self.read_packed(tree, usize::MAX) {
+            return parse_tree(&bytes).ok_or_else(|| malformed_tree(tree, "malformed entries"));
+        }
         let odb = self.inner.odb()?;
         let object = odb.read(tree)?;
         if object.kind() != ObjectType::Tree {
@@ -681,6 +722,7 @@ mod tests {
         let repo = Repo {
             inner: Repository::init_bare(dir.path()).unwrap(),
             chart_dirs: Default::default(),
+            packs: Default::default(),
         };
         let tree = sample_tree(&repo.inner);
         let expected: Vec<TreeEntry> = repo
