@@ -452,3 +452,109 @@ spec:
     let rules = |json: &serde_json::Value| support::gitrepo::rule_ids(json).join(" ");
     assert_eq!(rules(&without), rules(&with_base));
 }
+
+/// A Flux Kustomization's `spec.images` moves an image to a mirror; an
+/// ordinary pull request bumps the tag in a Deployment it builds. The tag
+/// exists where the manifest names the image, not in the mirror the
+/// cluster pulls from: fluxgate must check the mirror (no `--all`, no
+/// variables involved). Flux Kustomizations that do not build the file,
+/// and one in a Helm chart's templates, do not apply.
+#[test]
+fn flux_spec_images_apply_to_an_ordinary_change() {
+    use support::gitrepo::Entry;
+    let registry = TestRegistry::plain();
+    let image = OciLayout::image("linux", "amd64");
+    registry.push(&image, "acme/api:1.0.0");
+    registry.push(&image, "acme/api:1.1.0");
+    registry.push(&image, "mirror/api:1.0.0");
+    let flux_kustomization = |name: &str, path: &str, new_name: &str| {
+        format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {{name: {name}, namespace: flux-system}}\nspec:\n  path: {path}\n  images:\n    - name: registry.test/acme/api\n      newName: {new_name}\n"
+        )
+    };
+    let deployment = |tag: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: api}}\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: registry.test/acme/api:{tag}\n"
+        )
+    };
+    let tree = |tag: &str| {
+        vec![
+            Entry::file(
+                "clusters/production/apps.yaml",
+                format!(
+                    "{}---\n{}",
+                    flux_kustomization("apps", "./apps/production", "registry.test/mirror/api"),
+                    flux_kustomization("other", "./other", "registry.test/wrong/api"),
+                ),
+            ),
+            Entry::file(
+                "charts/platform/Chart.yaml",
+                "apiVersion: v2\nname: platform\nversion: 1.0.0\n",
+            ),
+            Entry::file(
+                "charts/platform/templates/apps.yaml",
+                flux_kustomization("templated", "./apps/production", "registry.test/chart/api"),
+            ),
+            Entry::file("apps/production/deployment.yaml", deployment(tag)),
+        ]
+    };
+    let repo =
+        support::gitrepo::repo_from_entries("flux-images-ordinary", &tree("1.0.0"), &tree("1.1.0"));
+    let env = Isolated::new();
+    let config = env.config(&registry.host(), None, "");
+    // First run builds the overlay index; the second reads it; the third
+    // builds it again from a packed repository (as a clone is).
+    for run in ["fresh", "index kept", "packed, fresh"] {
+        if run == "packed, fresh" {
+            let repacked = std::process::Command::new("git")
+                .args(["repack", "-a", "-d", "-q"])
+                .current_dir(repo.path())
+                .status()
+                .unwrap();
+            assert!(repacked.success());
+            std::fs::remove_dir_all(repo.path().join(".git/fluxgate")).unwrap();
+        }
+        let out = env.run(repo.path(), &config, &["--timeout", "20"]);
+        let json = &out.json;
+        assert_eq!(out.code, 1, "{run}: {json:#}\n{}", out.stderr);
+        assert_eq!(
+            images(json),
+            [row(
+                "registry.test/mirror/api:1.1.0",
+                "apps/production/deployment.yaml",
+                9,
+                "missing"
+            )],
+            "{run}: {json:#}"
+        );
+        assert_eq!(
+            support::gitrepo::places(json),
+            [("image-not-found", "apps/production/deployment.yaml", 9, 18)],
+            "{run}: {json:#}"
+        );
+    }
+    let human = support::gitrepo::fluxgate()
+        .args(["check", "--format", "human", "--repo"])
+        .arg(repo.path())
+        .arg("--config")
+        .arg(&config)
+        .env("DOCKER_CONFIG", env.path("docker"))
+        .env("HOME", env.path(""))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("rewritten to `registry.test/mirror/api:1.1.0` by this `images:` entry"),
+        "{text}"
+    );
+    // The label is wrapped to the terminal's width.
+    let unwrapped: String = text
+        .split('\n')
+        .map(|line| line.trim_start_matches([' ', '|']).trim_end())
+        .collect();
+    assert!(
+        unwrapped.contains("clusters/production/apps.yaml:7:7"),
+        "{text}"
+    );
+}

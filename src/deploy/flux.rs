@@ -152,13 +152,23 @@ impl FluxIndex {
     }
 }
 
+/// The directory a Flux Kustomization document builds, from the
+/// repository root (`spec.path`, `./` when absent).
+pub fn built_dir(root: &Node) -> Option<String> {
+    let path = root
+        .get("spec")?
+        .get("path")
+        .and_then(Node::scalar_text)
+        .unwrap_or("./");
+    normalise(path)
+}
+
 fn flux_root(root: &Node, id: ObjectId, file: &LoadedFile) -> Option<FluxRoot> {
     let spec = root.get("spec")?;
-    let path = spec.get("path").and_then(Node::scalar_text).unwrap_or("./");
     let post_build = spec.get("postBuild");
     Some(FluxRoot {
         id,
-        dir: normalise(path)?,
+        dir: built_dir(root)?,
         images: spec
             .get("images")
             .map(|images| ImageRewrite::list(images, &file.source))
@@ -291,6 +301,24 @@ impl TreeFlux {
 
     pub fn has_roots(&self) -> bool {
         !self.roots.is_empty()
+    }
+
+    pub fn retain_roots(&mut self, keep: impl Fn(&FluxRoot) -> bool) {
+        self.roots.retain(keep);
+    }
+
+    /// Some root's `spec.images` writes a variable (`newTag: ${TAG}`),
+    /// which post-build substitution then fills in.
+    pub fn images_use_variables(&self) -> bool {
+        self.roots
+            .iter()
+            .flat_map(|root| &root.images)
+            .any(|rewrite| {
+                [&rewrite.new_name, &rewrite.new_tag, &rewrite.digest]
+                    .into_iter()
+                    .flatten()
+                    .any(|value| !crate::image::flux_variables(value).is_empty())
+            })
     }
 
     /// The index, with the data of the objects the roots use.

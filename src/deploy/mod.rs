@@ -81,6 +81,44 @@ impl<'r> Deploy<'r> {
         Ok(self.overlay.get_or_insert_with(OverlayFacts::default))
     }
 
+    /// Reads the Flux Kustomizations that can build one of `targets`: those
+    /// whose `spec.path` holds a target, or a kustomization that reaches
+    /// out of its directory (and so may include a target from anywhere).
+    /// True when their `spec.images` bring in variables: then every Flux
+    /// Kustomization, ConfigMap and Secret of the tree is needed.
+    fn add_flux_roots_for(&mut self, targets: &[String]) -> Result<bool, GitError> {
+        let facts = self.overlay_facts()?;
+        let mut reach: Vec<String> = targets
+            .iter()
+            .map(|t| {
+                t.rsplit_once('/')
+                    .map_or(String::new(), |(d, _)| d.to_string())
+            })
+            .collect();
+        reach.extend(facts.reaching_out.iter().cloned());
+        let builds_any = |builds: &str| reach.iter().any(|dir| is_within(dir, builds));
+        let mut files: Vec<String> = facts
+            .flux
+            .iter()
+            .filter(|at| builds_any(&at.builds))
+            .map(|at| at.file.clone())
+            .collect();
+        files.sort();
+        files.dedup();
+        let mut found = flux::TreeFlux::default();
+        for file in files {
+            if let Some(loaded) = self.tree.load(&file)? {
+                found.extend(flux::TreeFlux::of_file(&loaded));
+            }
+        }
+        found.retain_roots(|root| builds_any(&root.dir));
+        if found.images_use_variables() {
+            return Ok(true);
+        }
+        self.flux = found.into_index(&self.tree)?;
+        Ok(false)
+    }
+
     fn layer(&mut self, dir: &str) -> Result<Option<Rc<Layer>>, GitError> {
         if let Some(known) = self.layers.get(dir) {
             return Ok(known.clone());
@@ -387,18 +425,26 @@ pub fn expand(
         deploy.flux = found.into_index(&deploy.tree)?;
         deploy.flux_known = true;
     }
-    let rewrites_exist = with_flux
-        || uses.iter().any(|u| u.site.incomplete.is_some())
-        || deploy.overlay_facts()?.rewrites;
-    if !rewrites_exist {
-        return Ok(uses.into_iter().map(|u| resolve_alone(u, cli)).collect());
-    }
     let targets: Vec<String> = {
         let mut paths: Vec<String> = uses.iter().map(|u| u.source.path.clone()).collect();
         paths.sort();
         paths.dedup();
         paths
     };
+    // Without every Flux Kustomization at hand, the ones that can build a
+    // changed file (the overlay index knows where they all are): their
+    // `spec.images` apply to it.
+    let mut with_flux = with_flux;
+    if !with_flux && !deploy.flux_known && !uses.is_empty() {
+        with_flux = deploy.add_flux_roots_for(&targets)?;
+    }
+    let rewrites_exist = with_flux
+        || !deploy.flux.roots.is_empty()
+        || uses.iter().any(|u| u.site.incomplete.is_some())
+        || deploy.overlay_facts()?.rewrites;
+    if !rewrites_exist {
+        return Ok(uses.into_iter().map(|u| resolve_alone(u, cli)).collect());
+    }
     deploy.place_all(with_flux, &targets)?;
     let mut out = Vec::new();
     let mut seen: HashSet<(String, usize, String)> = HashSet::new();
@@ -415,6 +461,15 @@ pub fn expand(
     }
     notices.append(&mut deploy.notices);
     Ok(out)
+}
+
+/// Whether directory `dir` is `ancestor` or below it ("" is the root).
+fn is_within(dir: &str, ancestor: &str) -> bool {
+    ancestor.is_empty()
+        || dir == ancestor
+        || dir
+            .strip_prefix(ancestor)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Records a use; false if the same reference at the same place was seen.

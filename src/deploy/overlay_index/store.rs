@@ -5,14 +5,14 @@
 //! so concurrent runs each leave a whole file. The file is an optimisation
 //! only: failing to read or write it never changes a result.
 
-use super::Summary;
+use super::{FluxAt, Summary};
 use git2::Oid;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-const MAGIC: &[u8] = b"fluxgate overlay index 1\n";
+const MAGIC: &[u8] = b"fluxgate overlay index 2\n";
 const FILE_NAME: &str = "overlay-index";
 /// Past this, the file starts over with this run's entries.
 const MAX_ENTRIES: usize = 1_000_000;
@@ -94,13 +94,27 @@ fn encode(entries: &[(&Oid, &Rc<Summary>)]) -> Vec<u8> {
         out.push(u8::from(summary.rewrites));
         put_u32(&mut out, summary.reaching_out.len());
         for dir in &summary.reaching_out {
-            put_u32(&mut out, dir.len());
-            out.extend_from_slice(dir.as_bytes());
+            put_str(&mut out, dir);
+        }
+        put_u32(&mut out, summary.flux.len());
+        for at in &summary.flux {
+            put_str(&mut out, &at.builds);
+            put_str(&mut out, &at.file);
+        }
+        put_u32(&mut out, summary.flux_below.len());
+        for (name, tree) in &summary.flux_below {
+            put_str(&mut out, name);
+            out.extend_from_slice(tree.as_bytes());
         }
     }
     let digest = Sha256::digest(&out);
     out.extend_from_slice(&digest);
     out
+}
+
+fn put_str(out: &mut Vec<u8>, text: &str) {
+    put_u32(out, text.len());
+    out.extend_from_slice(text.as_bytes());
 }
 
 fn put_u32(out: &mut Vec<u8>, n: usize) {
@@ -130,20 +144,29 @@ pub(super) fn decode(bytes: &[u8]) -> Option<HashMap<Oid, Rc<Summary>>> {
             [1] => true,
             _ => return None,
         };
-        let count = take_u32(&mut rest)?;
         let mut reaching_out = Vec::new();
-        for _ in 0..count {
-            let len = take_u32(&mut rest)?;
-            let dir = std::str::from_utf8(take(&mut rest, len)?).ok()?;
-            reaching_out.push(dir.to_string());
+        for _ in 0..take_u32(&mut rest)? {
+            reaching_out.push(take_str(&mut rest)?);
         }
-        known.insert(
-            id,
-            Rc::new(Summary {
-                rewrites,
-                reaching_out,
-            }),
-        );
+        let mut flux = Vec::new();
+        for _ in 0..take_u32(&mut rest)? {
+            flux.push(FluxAt {
+                builds: take_str(&mut rest)?,
+                file: take_str(&mut rest)?,
+            });
+        }
+        let mut flux_below = Vec::new();
+        for _ in 0..take_u32(&mut rest)? {
+            let name = take_str(&mut rest)?;
+            flux_below.push((name, Oid::from_bytes(take(&mut rest, 20)?).ok()?));
+        }
+        let summary = Summary {
+            rewrites,
+            reaching_out,
+            flux,
+            flux_below,
+        };
+        known.insert(id, Rc::new(summary));
     }
     Some(known)
 }
@@ -155,6 +178,11 @@ fn take<'a>(rest: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
     let (head, tail) = rest.split_at(n);
     *rest = tail;
     Some(head)
+}
+
+fn take_str(rest: &mut &[u8]) -> Option<String> {
+    let len = take_u32(rest)?;
+    Some(std::str::from_utf8(take(rest, len)?).ok()?.to_string())
 }
 
 fn take_u32(rest: &mut &[u8]) -> Option<usize> {
@@ -173,6 +201,14 @@ mod tests {
                 Rc::new(Summary {
                     rewrites: true,
                     reaching_out: vec![String::new(), "overlays/prod".into()],
+                    flux: vec![FluxAt {
+                        builds: "apps/prod".into(),
+                        file: "apps.yaml".into(),
+                    }],
+                    flux_below: vec![(
+                        "clusters".into(),
+                        Oid::from_str("456789abcdef0123456789abcdef0123456789ab").unwrap(),
+                    )],
                 }),
             ),
             (
