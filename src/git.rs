@@ -13,7 +13,7 @@ use std::sync::Arc;
 mod batch;
 mod packs;
 
-use packs::{Packed, Packs};
+use packs::Packs;
 
 const SHALLOW_HELP: &str = "this clone is shallow and lacks that commit: fetch the full history \
 (GitHub Actions: `actions/checkout` with `fetch-depth: 0`; GitLab CI: `GIT_DEPTH: 0`; locally: `git fetch --unshallow`)";
@@ -93,7 +93,9 @@ pub struct Repo {
     /// libgit2 does not cache large trees, and reading `apps/` (thousands of
     /// entries) once per changed file made a big pull request quadratic.
     chart_dirs: std::cell::RefCell<DirCache>,
-    /// Opened on the first read; objects it cannot give come from libgit2.
+    /// For batch reads ([`Repo::scan_blobs`]), opened on the first;
+    /// objects it cannot give come from libgit2. Single reads go to
+    /// libgit2, whose delta base cache suits reads in path order.
     packs: std::cell::RefCell<Option<Packs>>,
 }
 
@@ -195,7 +197,6 @@ impl Repo {
         // re-hashing every object read (SHA-1 with collision detection was
         // a tenth of a whole-tree `--all` run).
         git2::opts::strict_hash_verification(false);
-        git2::opts::enable_caching(false);
         let inner = Repository::discover(dir).map_err(|source| GitError::NotARepository {
             path: dir.display().to_string(),
             source,
@@ -532,11 +533,6 @@ impl Repo {
         limit: usize,
         use_bytes: impl FnOnce(&[u8]) -> T,
     ) -> Result<Result<T, usize>, GitError> {
-        match self.read_packed(id, limit) {
-            Some(Packed::TooLarge(size)) => return Ok(Err(size)),
-            Some(Packed::Object(ObjectType::Blob, bytes)) => return Ok(Ok(use_bytes(&bytes))),
-            _ => {}
-        }
         let odb = self.inner.odb()?;
         let (size, _) = odb.read_header(id)?;
         if size > limit {
@@ -550,14 +546,6 @@ impl Repo {
             ))));
         }
         Ok(Ok(use_bytes(object.data())))
-    }
-
-    /// An object from the pack reader, if it can give it (see [`packs`]).
-    fn read_packed(&self, id: Oid, limit: usize) -> Option<Packed> {
-        let mut packs = self.packs.borrow_mut();
-        packs
-            .get_or_insert_with(|| self.open_packs())
-            .read(id, limit)
     }
 
     fn open_packs(&self) -> Packs {
@@ -607,9 +595,6 @@ impl Repo {
         // Straight from the object database, parsed here: libgit2's tree
         // objects (parsed, then kept in its object cache) cost more than
         // the read itself when a fresh clone's every tree is listed once.
-        if let Some(Packed::Object(ObjectType::Tree, bytes)) = self.read_packed(tree, usize::MAX) {
-            return parse_tree(&bytes).ok_or_else(|| malformed_tree(tree, "malformed entries"));
-        }
         let odb = self.inner.odb()?;
         let object = odb.read(tree)?;
         if object.kind() != ObjectType::Tree {

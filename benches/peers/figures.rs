@@ -340,7 +340,7 @@ fn one_file_pr(env: &Env, options: &Options, big: &Path, small: &Path, shape: &s
         (big_t, small_t),
         format!("{}; small repo {}", big_cmd.usage(), small_cmd.usage()),
     );
-    // A fresh clone (CI): no index, so every kustomization is read once.
+    // A fresh clone (CI): no index, so every tree and YAML file is read once.
     eprintln!("one-file PR, fresh clone: {reps} runs each, alternating ...");
     let forget = |repo: &Path| {
         let _ = std::fs::remove_dir_all(repo.join(".git/fluxgate"));
@@ -370,7 +370,7 @@ fn one_file_pr(env: &Env, options: &Options, big: &Path, small: &Path, shape: &s
     forget(small);
     let fresh = pr_row(
         "3'",
-        "the same PR in a fresh clone (no overlay index yet: every kustomization file of the tree is read once); peer: the same in the 100-resource repository".to_string(),
+        "the same PR in a fresh clone (no overlay index yet: every tree and YAML file is read once, on both cores, to find the kustomizations that reach out and every Flux Kustomization); peer: the same in the 100-resource repository".to_string(),
         (big_t, small_t),
         format!("{big_usage}; small repo {}", small_cmd.usage()),
     );
