@@ -12,6 +12,8 @@ use std::sync::Arc;
 
 mod batch;
 mod packs;
+#[cfg(test)]
+mod test_git;
 
 use packs::Packs;
 

@@ -154,18 +154,7 @@ impl Repo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
-
-    fn git(dir: &std::path::Path, args: &[&str]) -> String {
-        let output = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t.invalid"])
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("git runs");
-        assert!(output.status.success(), "git {args:?}: {output:?}");
-        String::from_utf8(output.stdout).expect("utf-8")
-    }
+    use crate::git::test_git::git;
 
     /// Enough objects for every core, packed (and a few left loose): the
     /// batch reads give what one-by-one libgit2 reads give, in order.

@@ -1,17 +1,6 @@
 use super::*;
+use crate::git::test_git::git;
 use std::path::PathBuf;
-use std::process::Command;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@t.invalid"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(output.status.success(), "git {args:?}: {output:?}");
-    String::from_utf8(output.stdout).expect("utf-8")
-}
 
 /// A repository whose files change a little commit by commit, so the pack
 /// holds delta chains (several deep) of trees and blobs.
