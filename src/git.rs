@@ -142,12 +142,8 @@ fn tree_entry(entry: &git2::TreeEntry<'_>) -> TreeEntry {
     }
 }
 
-/// A tree object's entries: `<octal mode> <name>\0<object id>` each.
-fn parse_tree(data: &[u8]) -> Option<Vec<TreeEntry>> {
-    parse_tree_keeping(data, |_, _| true)
-}
-
-/// The entries of a tree object that `keep` wants (by name and kind); the
+/// The entries of a tree object (`<octal mode> <name>\0<object id>` each)
+/// that `keep` wants (by name and kind); the
 /// others are checked but not copied. `None`: the tree is malformed.
 fn parse_tree_keeping(
     mut data: &[u8],
@@ -594,6 +590,15 @@ impl Repo {
 
     /// The entries of one tree, in git's order.
     pub fn tree_entries(&self, tree: Oid) -> Result<Vec<TreeEntry>, GitError> {
+        self.tree_entries_keeping(tree, |_, _| true)
+    }
+
+    /// The entries of one tree that `keep` wants (by name and kind).
+    fn tree_entries_keeping(
+        &self,
+        tree: Oid,
+        keep: impl Fn(&[u8], EntryKind) -> bool,
+    ) -> Result<Vec<TreeEntry>, GitError> {
         // Straight from the object database, parsed here: libgit2's tree
         // objects (parsed, then kept in its object cache) cost more than
         // the read itself when a fresh clone's every tree is listed once.
@@ -602,7 +607,8 @@ impl Repo {
         if object.kind() != ObjectType::Tree {
             return Err(malformed_tree(tree, "not a tree"));
         }
-        parse_tree(object.data()).ok_or_else(|| malformed_tree(tree, "malformed entries"))
+        parse_tree_keeping(object.data(), keep)
+            .ok_or_else(|| malformed_tree(tree, "malformed entries"))
     }
 
     /// The entry at `path` in `commit` (reads only the trees on the way).
@@ -686,6 +692,10 @@ impl Repo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_tree(data: &[u8]) -> Option<Vec<TreeEntry>> {
+        parse_tree_keeping(data, |_, _| true)
+    }
 
     /// A tree with every kind of entry, written by libgit2 itself.
     fn sample_tree(repo: &Repository) -> Oid {

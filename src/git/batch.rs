@@ -35,19 +35,11 @@ impl Repo {
         trees
             .iter()
             .zip(outcomes)
-            .map(|(&tree, outcome)| {
-                let parsed = match outcome {
-                    Outcome::Done(parsed) => parsed,
-                    Outcome::TooLarge | Outcome::Elsewhere => {
-                        let odb = self.inner.odb()?;
-                        let object = odb.read(tree)?;
-                        if object.kind() != ObjectType::Tree {
-                            return Err(malformed_tree(tree, "not a tree"));
-                        }
-                        parse(object.data())
-                    }
-                };
-                parsed.ok_or_else(|| malformed_tree(tree, "malformed entries"))
+            .map(|(&tree, outcome)| match outcome {
+                Outcome::Done(parsed) => {
+                    parsed.ok_or_else(|| malformed_tree(tree, "malformed entries"))
+                }
+                Outcome::TooLarge | Outcome::Elsewhere => self.tree_entries_keeping(tree, &keep),
             })
             .collect()
     }

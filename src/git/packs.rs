@@ -108,7 +108,7 @@ impl Packs {
     /// The object `id`, unless it is larger than `limit` bytes; `None` when
     /// this reader cannot produce it (the caller asks libgit2).
     pub fn read(&mut self, id: Oid, limit: usize) -> Option<Packed> {
-        let (pack, offset) = self.find(id)?;
+        let (pack, offset) = self.locate(id)?;
         if let Some((kind, bytes)) = self.bases.get(&(pack, offset)) {
             if bytes.len() > limit {
                 return Some(Packed::TooLarge(bytes.len()));
@@ -141,13 +141,9 @@ impl Packs {
         names(id, kind, &bytes).then_some(Packed::Object(kind, bytes))
     }
 
-    /// Which pack holds `id`, and where: to read many objects in the
-    /// order they are stored.
+    /// Which pack holds `id`, and where (also to read many objects in the
+    /// order they are stored).
     pub fn locate(&self, id: Oid) -> Option<(usize, usize)> {
-        self.find(id)
-    }
-
-    fn find(&self, id: Oid) -> Option<(usize, usize)> {
         self.packs
             .iter()
             .enumerate()
