@@ -208,11 +208,10 @@ impl Packs {
         }
         let data = &self.packs[pack].data;
         let input = data.get(entry.body..data.len().checked_sub(ID_LEN)?)?;
+        // Room for the size the header gives: a longer stream stops short
+        // of its end (no `StreamEnd`) and is refused.
         let mut out = Vec::with_capacity(entry.size);
         self.inflater.reset(true);
-        // One byte of room past the size, so a stream longer than its
-        // header says fails instead of being cut short.
-        out.reserve_exact(1);
         let status = self
             .inflater
             .decompress_vec(input, &mut out, FlushDecompress::Finish)

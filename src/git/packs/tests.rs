@@ -37,6 +37,7 @@ fn repository_with_history() -> tempfile::TempDir {
             )
             .expect("write");
         }
+        std::fs::write(root.join("empty.yaml"), "").expect("write");
         // A large, compressible file whose deltas copy more than 64 KiB.
         std::fs::write(root.join("big.txt"), "x".repeat(200_000 + round)).expect("write");
         git(root, &["add", "-A"]);
