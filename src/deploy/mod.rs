@@ -74,8 +74,8 @@ impl<'r> Deploy<'r> {
     /// The overlay index of the head, built (or brought up to date) once.
     fn overlay_facts(&mut self) -> Result<&OverlayFacts, GitError> {
         if self.overlay.is_none() {
-            let (facts, work) = overlay_index::facts(self.tree.repo(), self.tree.commit())?;
-            self.notices.extend(work.save_error);
+            let (facts, save_error) = overlay_index::facts(self.tree.repo(), self.tree.commit())?;
+            self.notices.extend(save_error);
             self.overlay = Some(facts);
         }
         Ok(self.overlay.get_or_insert_with(OverlayFacts::default))

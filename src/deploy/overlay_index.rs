@@ -55,48 +55,31 @@ pub struct FluxAt {
     pub file: String,
 }
 
-/// How a run got its facts, for `--verbose` and the tests.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Work {
-    pub trees_read: usize,
-    pub kustomizations_read: usize,
-    pub manifests_read: usize,
-    pub trees_known: usize,
-    /// Why the index could not be kept for later runs.
-    pub save_error: Option<String>,
-}
-
-pub fn facts(repo: &Repo, commit: Oid) -> Result<(OverlayFacts, Work), GitError> {
+/// The facts of `commit`, and why the index could not be kept for later
+/// runs, if it could not.
+pub fn facts(repo: &Repo, commit: Oid) -> Result<(OverlayFacts, Option<String>), GitError> {
     let mut store = Store::open(repo.cache_dir());
-    let mut work = Work::default();
-    let summary = summary_of(repo, repo.root_tree(commit)?, &mut store, &mut work)?;
+    let summary = summary_of(repo, repo.root_tree(commit)?, &mut store)?;
     let mut flux = Vec::new();
-    flux_below(repo, &summary, "", &mut store, &mut work, &mut flux)?;
+    flux_below(repo, &summary, "", &mut store, &mut flux)?;
     store.save();
-    work.trees_known = store.len();
-    work.save_error = store.save_error.take();
     Ok((
         OverlayFacts {
             rewrites: summary.rewrites,
             reaching_out: summary.reaching_out.clone(),
             flux,
         },
-        work,
+        store.save_error.take(),
     ))
 }
 
 /// The summary of `tree`: kept, or read (everything below it the store
 /// does not know, at once) and then summarised.
-fn summary_of(
-    repo: &Repo,
-    tree: Oid,
-    store: &mut Store,
-    work: &mut Work,
-) -> Result<Rc<Summary>, GitError> {
+fn summary_of(repo: &Repo, tree: Oid, store: &mut Store) -> Result<Rc<Summary>, GitError> {
     if let Some(known) = store.get(tree) {
         return Ok(known);
     }
-    let read = read::unknown_below(repo, tree, store, work)?;
+    let read = read::unknown_below(repo, tree, store)?;
     summarise(tree, &read, store, 0)
 }
 
@@ -179,7 +162,6 @@ fn flux_below(
     summary: &Summary,
     prefix: &str,
     store: &mut Store,
-    work: &mut Work,
     out: &mut Vec<FluxAt>,
 ) -> Result<(), GitError> {
     let path = |name: &str| {
@@ -194,8 +176,8 @@ fn flux_below(
         file: path(&at.file),
     }));
     for (name, tree) in &summary.flux_below {
-        let child = summary_of(repo, *tree, store, work)?;
-        flux_below(repo, &child, &path(name), store, work, out)?;
+        let child = summary_of(repo, *tree, store)?;
+        flux_below(repo, &child, &path(name), store, out)?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use super::flux_paths::flux_paths;
 use super::store::Store;
-use super::{contains, Work, MAX_TREE_DEPTH};
+use super::{contains, MAX_TREE_DEPTH};
 use crate::git::{is_yaml, EntryKind, GitError, Repo, TreeEntry};
 use crate::k8s::kustomize::is_kustomization_file;
 use git2::Oid;
@@ -25,12 +25,7 @@ pub(super) struct Read {
 /// apply (the chart's own subdirectories are summarised as any tree).
 pub(super) const CHART_FILE: &str = "Chart.yaml";
 
-pub(super) fn unknown_below(
-    repo: &Repo,
-    root: Oid,
-    store: &Store,
-    work: &mut Work,
-) -> Result<Read, GitError> {
+pub(super) fn unknown_below(repo: &Repo, root: Oid, store: &Store) -> Result<Read, GitError> {
     let mut read = Read::default();
     let mut level = Vec::new();
     if store.get(root).is_none() {
@@ -41,7 +36,6 @@ pub(super) fn unknown_below(
         if level.is_empty() {
             break;
         }
-        work.trees_read += level.len();
         let mut next = Vec::new();
         for (tree, entries) in level.iter().zip(repo.tree_entries_of(&level, wanted)?) {
             next.extend(entries.iter().filter_map(|entry| {
@@ -58,8 +52,6 @@ pub(super) fn unknown_below(
         return Err(super::too_deep(root));
     }
     let (kustomizations, manifests) = files_to_scan(&read.trees);
-    work.kustomizations_read = kustomizations.len();
-    work.manifests_read = manifests.len();
     // Same cap as any file fluxgate parses: a larger one is reported where
     // it is loaded, and cannot be a layer.
     let limit = crate::load::MAX_FILE_BYTES;

@@ -49,10 +49,6 @@ impl Store {
         summary
     }
 
-    pub fn len(&self) -> usize {
-        self.known.len()
-    }
-
     /// Writes the file if this run learnt anything.
     pub fn save(&mut self) {
         if self.added.is_empty() {
