@@ -78,7 +78,9 @@ impl Repo {
         let threads = cores.min(ids.len() / PER_THREAD).max(1);
         let mut packs = self.packs.borrow_mut();
         let main = packs.get_or_insert_with(|| self.open_packs());
-        let read = |packs: &mut Packs, id: Oid| match packs.read(id, limit) {
+        let read = |packs: &mut Packs, id: Oid, at: Option<(usize, usize)>| match at
+            .and_then(|at| packs.read_at(id, at, limit))
+        {
             Some(Packed::Object(found, bytes)) if found == kind => Outcome::Done(use_bytes(&bytes)),
             Some(Packed::TooLarge(_)) => Outcome::TooLarge,
             _ => Outcome::Elsewhere,
@@ -94,7 +96,7 @@ impl Repo {
         order.sort_unstable();
         let read_part = |packs: &mut Packs, part: &[(Option<(usize, usize)>, usize)]| {
             part.iter()
-                .map(|&(_, at)| (at, read(packs, ids[at])))
+                .map(|&(location, at)| (at, read(packs, ids[at], location)))
                 .collect::<Vec<_>>()
         };
         let done: Vec<(usize, Outcome<T>)> = if threads == 1 {

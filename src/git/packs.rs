@@ -105,10 +105,19 @@ impl Packs {
         Packs::reading(self.packs.clone())
     }
 
-    /// The object `id`, unless it is larger than `limit` bytes; `None` when
-    /// this reader cannot produce it (the caller asks libgit2).
+    /// [`Packs::locate`] then [`Packs::read_at`] (the batch reader
+    /// locates every object first, to read them in pack order).
+    #[cfg(test)]
     pub fn read(&mut self, id: Oid, limit: usize) -> Option<Packed> {
-        let (pack, offset) = self.locate(id)?;
+        let at = self.locate(id)?;
+        self.read_at(id, at, limit)
+    }
+
+    /// The object `id` at `at` (from [`Packs::locate`]), unless it is
+    /// larger than `limit` bytes; `None` when this reader cannot produce it
+    /// (the caller asks libgit2).
+    pub fn read_at(&mut self, id: Oid, at: (usize, usize), limit: usize) -> Option<Packed> {
+        let (pack, offset) = at;
         if let Some((kind, bytes)) = self.bases.get(&(pack, offset)) {
             if bytes.len() > limit {
                 return Some(Packed::TooLarge(bytes.len()));
