@@ -143,8 +143,8 @@ fn tree_entry(entry: &git2::TreeEntry<'_>) -> TreeEntry {
 }
 
 /// The entries of a tree object (`<octal mode> <name>\0<object id>` each)
-/// that `keep` wants (by name and kind); the
-/// others are checked but not copied. `None`: the tree is malformed.
+/// that `keep` wants (by name and kind); the others are checked but not
+/// copied. `None`: the tree is malformed.
 fn parse_tree_keeping(
     mut data: &[u8],
     keep: impl Fn(&[u8], EntryKind) -> bool,

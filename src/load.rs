@@ -68,18 +68,24 @@ pub fn parse_bytes(side: Side, path: &str, bytes: Vec<u8>, limits: &Limits) -> L
             }
         }
         Err(err) => {
-            if let Some(encoding) = unicode_encoding(err.as_bytes()) {
-                let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
-                let message = format!(
-                    "the file is {encoding} text (it starts with that byte order mark), not UTF-8; \
-                     fluxgate reads YAML as UTF-8 only: convert it, e.g. `iconv -f {encoding} -t UTF-8`"
-                );
-                return unreadable(side, path, text, Span::new(0, 1), message);
-            }
-            let at = err.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
-            let message = format!("the file is not UTF-8 text (invalid byte at offset {at}); is it binary or in another encoding?");
-            unreadable(side, path, text, Span::new(at, at + 1), message)
+            let (span, message) = match unicode_encoding(err.as_bytes()) {
+                Some(encoding) => (
+                    Span::new(0, 1),
+                    format!(
+                        "the file is {encoding} text (it starts with that byte order mark), not UTF-8; \
+                         fluxgate reads YAML as UTF-8 only: convert it, e.g. `iconv -f {encoding} -t UTF-8`"
+                    ),
+                ),
+                None => {
+                    let at = err.utf8_error().valid_up_to();
+                    (
+                        Span::new(at, at + 1),
+                        format!("the file is not UTF-8 text (invalid byte at offset {at}); is it binary or in another encoding?"),
+                    )
+                }
+            };
+            unreadable(side, path, text, span, message)
         }
     }
 }
