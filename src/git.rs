@@ -52,9 +52,53 @@ pub enum GitError {
         help: String,
     },
 
+    #[error("the repository's object database is damaged: {message}")]
+    #[diagnostic(
+        code(fluxgate::git::damaged),
+        help(
+            "`git fsck --full` names the damaged objects; a fresh clone, or fetching them again, \
+             repairs it"
+        )
+    )]
+    Damaged { message: String },
+
     #[error("git: {0}")]
     #[diagnostic(code(fluxgate::git::error))]
-    Git(#[from] git2::Error),
+    Git(git2::Error),
+}
+
+impl From<git2::Error> for GitError {
+    fn from(error: git2::Error) -> Self {
+        if is_damage(&error) {
+            GitError::Damaged {
+                message: error.message().to_string(),
+            }
+        } else {
+            GitError::Git(error)
+        }
+    }
+}
+
+/// Whether libgit2 failed because stored objects are unreadable (cut
+/// short, not zlib, not parseable), as opposed to missing or misused.
+fn is_damage(error: &git2::Error) -> bool {
+    use git2::ErrorClass;
+    match error.class() {
+        ErrorClass::Zlib => true,
+        ErrorClass::Object | ErrorClass::Odb => {
+            error.code() != ErrorCode::NotFound
+                && [
+                    "loose object",
+                    "packfile",
+                    "corrupt",
+                    "malformed",
+                    "inflate",
+                ]
+                .iter()
+                .any(|sign| error.message().contains(sign))
+        }
+        _ => false,
+    }
 }
 
 /// A changed file: its blob at either side (`None` where it does not exist).
@@ -225,9 +269,15 @@ impl Repo {
             .revparse_single(rev)
             .and_then(|object| object.peel_to_commit())
             .map(|commit| commit.id())
-            .map_err(|_| GitError::UnknownRevision {
-                rev: rev.to_string(),
-                help: self.missing_help(),
+            .map_err(|error| {
+                if is_damage(&error) {
+                    GitError::from(error)
+                } else {
+                    GitError::UnknownRevision {
+                        rev: rev.to_string(),
+                        help: self.missing_help(),
+                    }
+                }
             })
     }
 
@@ -245,12 +295,17 @@ impl Repo {
             "main".to_string(),
             "master".to_string(),
         ];
-        candidates
-            .iter()
-            .find_map(|name| self.resolve(name).ok().map(|oid| (name.clone(), oid)))
-            .ok_or_else(|| GitError::NoDefaultBase {
-                tried: candidates.join(", "),
-            })
+        for name in &candidates {
+            match self.resolve(name) {
+                Ok(oid) => return Ok((name.clone(), oid)),
+                // A damaged commit must not quietly move the base to the next name.
+                Err(damaged @ GitError::Damaged { .. }) => return Err(damaged),
+                Err(_) => {}
+            }
+        }
+        Err(GitError::NoDefaultBase {
+            tried: candidates.join(", "),
+        })
     }
 
     /// Where git looks for hooks: `core.hooksPath` (relative to the work
@@ -281,7 +336,7 @@ impl Repo {
                         "pass a `--base` that shares history with the head".to_string()
                     },
                 },
-                _ => GitError::Git(e),
+                _ => GitError::from(e),
             })
     }
 

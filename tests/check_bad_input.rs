@@ -16,6 +16,7 @@ mod support;
 
 use serde_json::Value;
 use std::path::Path;
+use std::time::Duration;
 use support::gitrepo::{
     fluxgate, images, places, repo_from_entries, repo_from_fixture, rev_sha, Entry,
 };
@@ -112,11 +113,16 @@ struct Output {
     stderr: String,
 }
 
+/// Far beyond any row's run; a run still going then is stuck (it gets killed and its row fails
+/// on the exit code) rather than holding the test suite, as a stuck check holds a merge.
+const STUCK: Duration = Duration::from_secs(300);
+
 fn run(repo: &Path, args: &[&str]) -> Output {
     let output = fluxgate()
         .args(["check", "--offline", "--repo"])
         .arg(repo)
         .args(args)
+        .timeout(STUCK)
         .output()
         .unwrap();
     let out = Output {
@@ -574,6 +580,50 @@ fn assert_could_not_run(what: &str, out: &Output, parts: &[&str]) {
             out.stderr
         );
     }
+}
+
+/// A loose object cut short at any length (a disk fault, an interrupted copy) ends the run with
+/// exit 2 and says the repository is damaged. libgit2 1.9.7 looped forever at some lengths of
+/// every kind of object (vendor/libgit2-sys/FLUXGATE.md): a required check that never ends.
+#[test]
+fn damaged_loose_objects_exit_2_and_never_hang() {
+    let repo = good_repo("damaged-loose-objects", Vec::new(), Vec::new());
+    let git = git2::Repository::open(repo.path()).unwrap();
+    let commit = git
+        .revparse_single("feature")
+        .unwrap()
+        .peel_to_commit()
+        .unwrap();
+    let tree = commit.tree().unwrap();
+    let blob = tree.get_path(Path::new(OK_FILE)).unwrap().id();
+    for (kind, id) in [("commit", commit.id()), ("tree", tree.id()), ("blob", blob)] {
+        let hex = id.to_string();
+        let file = repo
+            .path()
+            .join(".git/objects")
+            .join(&hex[..2])
+            .join(&hex[2..]);
+        let whole = std::fs::read(&file).unwrap();
+        for length in 0..whole.len() {
+            // Loose objects are read-only; the directory is not.
+            std::fs::remove_file(&file).unwrap();
+            std::fs::write(&file, &whole[..length]).unwrap();
+            let out = run(repo.path(), &[]);
+            let what = format!("head {kind} cut to {length} of {} bytes", whole.len());
+            assert_could_not_run(
+                &what,
+                &out,
+                &[
+                    "the repository's object database is damaged",
+                    "git fsck --full",
+                ],
+            );
+        }
+        std::fs::remove_file(&file).unwrap();
+        std::fs::write(&file, &whole).unwrap();
+    }
+    let out = run(repo.path(), &[]);
+    assert_eq!(out.code, Some(0), "repaired: {}", out.stderr);
 }
 
 #[test]
