@@ -166,6 +166,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     let mut image_uses = Vec::new();
     let mut chart_uses = Vec::new();
     let mut chart_sources = charts::SourceIndex::default();
+    let mut moved_repositories = Vec::new();
     for file in analyse_head_files(&repo, &scope, &head_files, &mut report.notices)? {
         report.notices.extend(file.notice);
         findings.extend(file.findings);
@@ -173,6 +174,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         image_uses.extend(file.image_uses);
         chart_uses.extend(file.chart_uses);
         chart_sources.extend(file.chart_sources);
+        moved_repositories.extend(file.moved_repositories);
         sources.insert(file.source);
         changed_head_files.extend(file.touched);
         changed_head_flux.extend(file.flux);
@@ -203,6 +205,16 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         &base_files,
         &changed_head_files,
     )));
+    if !moved_repositories.is_empty() {
+        add_charts_of_moved_repositories(
+            &repo,
+            head,
+            &moved_repositories,
+            &limits,
+            &mut chart_uses,
+            &mut sources,
+        )?;
+    }
     let mut resolved_charts =
         resolve_charts(&repo, head, &head_files, chart_uses, chart_sources, &limits)?;
     findings.extend(resolved_charts.iter_mut().filter_map(|r| r.finding.take()));
@@ -259,6 +271,8 @@ struct HeadFile {
     image_uses: Vec<changes::ImageUse>,
     chart_uses: Vec<charts::ChartUse>,
     chart_sources: Vec<charts::FoundSource>,
+    /// HelmRepositories whose address the change set or altered.
+    moved_repositories: Vec<charts::moved::MovedRepository>,
 }
 
 /// Reads the head files on this thread (a git repository handle is not
@@ -340,6 +354,12 @@ fn analyse_head_file(scope: &HeadScope<'_>, blob: &BlobRef, content: crate::git:
         image_uses,
         chart_uses,
         chart_sources,
+        // With `--all` every chart is checked anyway.
+        moved_repositories: if compared && !args.all {
+            charts::moved::moved_repositories(&file, scope.chart_base)
+        } else {
+            Vec::new()
+        },
         flux: if compared {
             deploy::flux::FluxIndex::of_file(&file)
         } else {
@@ -352,6 +372,45 @@ fn analyse_head_file(scope: &HeadScope<'_>, blob: &BlobRef, content: crate::git:
         },
         touched: compared.then_some(file),
     }
+}
+
+/// Adds the uses of HelmReleases (and HelmCharts) that take a chart from a
+/// repository the change moved and are not checked already. Every head
+/// file is considered, but only those naming such a repository are parsed:
+/// a moved repository is rare, and any release in the tree may use it.
+fn add_charts_of_moved_repositories(
+    repo: &Repo,
+    head: Oid,
+    moved: &[charts::moved::MovedRepository],
+    limits: &Limits,
+    uses: &mut Vec<charts::ChartUse>,
+    sources: &mut Sources,
+) -> Result<(), AppError> {
+    for blob in repo.yaml_files(head)? {
+        if load::skip_reason(repo, head, &blob.path)?.is_some() {
+            continue;
+        }
+        let crate::git::Blob::Bytes(bytes) = repo.read_blob(blob.id, MAX_FILE_BYTES)? else {
+            continue;
+        };
+        if !charts::moved::may_use(&bytes, moved) {
+            continue;
+        }
+        let file = load::parse_bytes(Side::Head, &blob.path, bytes, limits);
+        let checked = |new: &charts::ChartUse| {
+            uses.iter()
+                .any(|u| u.source.path == new.source.path && u.id == new.id)
+        };
+        let new: Vec<_> = charts::moved::uses_of(&file, moved)
+            .into_iter()
+            .filter(|u| !checked(u))
+            .collect();
+        if !new.is_empty() {
+            sources.insert(file.source.clone());
+            uses.extend(new);
+        }
+    }
+    Ok(())
 }
 
 /// Resolves the changed charts' sources. Sources are looked up in the

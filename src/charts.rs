@@ -16,10 +16,14 @@ use crate::version_range;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The base side's chart sites, by object, for telling what changed.
+pub mod moved;
+
+/// The base side's chart sites and HelmRepository addresses, by object,
+/// for telling what changed.
 #[derive(Default)]
 pub struct ChartBase {
     by_object: HashMap<ObjectId, String>,
+    repositories: HashMap<ObjectId, String>,
 }
 
 impl ChartBase {
@@ -31,6 +35,10 @@ impl ChartBase {
             let Some(id) = ObjectId::of(&doc.root) else {
                 continue;
             };
+            if let Some(Source::HelmRepository { url, oci }) = charts::source_of(&doc.root, &id) {
+                self.repositories
+                    .insert(id.clone(), moved::address(&url, oci));
+            }
             if let Some(site) = charts::chart_site(&doc.root, &id) {
                 self.by_object.insert(id, site.fingerprint());
             }
@@ -44,6 +52,9 @@ pub struct ChartUse {
     pub id: ObjectId,
     pub site: ChartSite,
     pub change: Change,
+    /// The URL of a HelmRepository the change moved, when that (not the
+    /// site itself) is why the chart is checked: findings go there.
+    pub moved_by: Option<Location>,
 }
 
 /// The chart sites of a head file that the change added or modified (with
@@ -72,6 +83,7 @@ pub fn chart_uses(head: &LoadedFile, base: Option<&ChartBase>, all: bool) -> Vec
                 id,
                 site,
                 change,
+                moved_by: None,
             });
         }
     }
@@ -187,6 +199,9 @@ pub struct Resolved {
     pub record: ChartRecord,
     pub query: Option<ChartQuery>,
     pub finding: Option<Finding>,
+    /// Where a finding about it goes, and its related labels.
+    at: Location,
+    related: Vec<(Location, String)>,
 }
 
 /// Resolves each use against the sources; offline, nothing is queried.
@@ -202,6 +217,7 @@ fn resolve_one(chart_use: ChartUse, sources: &SourceIndex, facts: &RepoFacts<'_>
         id,
         site,
         change,
+        moved_by,
     } = chart_use;
     let namespace = id.namespace.clone();
     let mut record = ChartRecord {
@@ -226,10 +242,24 @@ fn resolve_one(chart_use: ChartUse, sources: &SourceIndex, facts: &RepoFacts<'_>
         facts,
         0,
     );
+    let (at, related) = match moved_by {
+        Some(url) => {
+            let used_here = format!(
+                "{} {} takes chart {} from it",
+                record.kind,
+                record.name,
+                describe_version(&record)
+            );
+            (url, vec![(record.location.clone(), used_here)])
+        }
+        None => (record.location.clone(), related),
+    };
     let mut resolved = Resolved {
         record,
         query: None,
         finding: None,
+        at,
+        related,
     };
     match target {
         Target::Query(query) => resolved.query = Some(query),
@@ -240,12 +270,8 @@ fn resolve_one(chart_use: ChartUse, sources: &SourceIndex, facts: &RepoFacts<'_>
         Target::Missing { detail } => {
             resolved.record.status = ImageStatus::Missing;
             resolved.finding = Some(with_related(
-                chart_not_found::finding(
-                    resolved.record.location.clone(),
-                    &describe(&resolved.record),
-                    &detail,
-                ),
-                &related,
+                chart_not_found::finding(resolved.at.clone(), &describe(&resolved.record), &detail),
+                &resolved.related,
             ));
             resolved.record.detail = Some(detail);
         }
@@ -253,11 +279,11 @@ fn resolve_one(chart_use: ChartUse, sources: &SourceIndex, facts: &RepoFacts<'_>
             resolved.record.status = ImageStatus::Unresolved;
             resolved.finding = Some(with_related(
                 chart_unresolved::finding(
-                    resolved.record.location.clone(),
+                    resolved.at.clone(),
                     &describe(&resolved.record),
                     &detail,
                 ),
-                &related,
+                &resolved.related,
             ));
             resolved.record.detail = Some(detail);
         }
@@ -270,6 +296,14 @@ fn with_related(mut finding: Finding, related: &[(Location, String)]) -> Finding
         finding = finding.with_related(location.clone(), message.clone());
     }
     finding
+}
+
+/// `podinfo 6.5.4`, for labels.
+fn describe_version(record: &ChartRecord) -> String {
+    match &record.version {
+        Some(version) => format!("{} {version}", record.chart),
+        None => record.chart.clone(),
+    }
 }
 
 /// `podinfo 6.5.4 from https://...`, for messages.
@@ -573,6 +607,7 @@ pub fn verify(checker: &Checker, resolved: &mut [Resolved]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for item in resolved.iter_mut().filter(|r| r.query.is_some()) {
         let Some(answer) = answers.next() else { break };
+        let (at, related) = (&item.at, &item.related);
         let record = &mut item.record;
         match answer {
             ChartLookup::Exists { version, digest } => {
@@ -582,20 +617,22 @@ pub fn verify(checker: &Checker, resolved: &mut [Resolved]) -> Vec<Finding> {
             }
             ChartLookup::Missing { detail } => {
                 record.status = ImageStatus::Missing;
-                findings.push(chart_not_found::finding(
-                    record.location.clone(),
-                    &describe(record),
-                    &detail,
+                findings.push(with_related(
+                    chart_not_found::finding(at.clone(), &describe(record), &detail),
+                    related,
                 ));
                 record.detail = Some(detail);
             }
             ChartLookup::Unknown { cause, detail } => {
                 record.status = ImageStatus::Unverified;
-                findings.push(chart_unverified::finding(
-                    record.location.clone(),
-                    &describe(record),
-                    cause.as_str(),
-                    &detail,
+                findings.push(with_related(
+                    chart_unverified::finding(
+                        at.clone(),
+                        &describe(record),
+                        cause.as_str(),
+                        &detail,
+                    ),
+                    related,
                 ));
                 record.detail = Some(format!("{}: {detail}", cause.as_str()));
             }

@@ -185,6 +185,77 @@ fn chart_versions_are_checked_where_flux_fetches_them() {
     );
 }
 
+/// The podinfo index of a mirror that lacks 6.5.4.
+const MIRROR_INDEX: &str = r#"apiVersion: v1
+entries:
+  podinfo:
+  - apiVersion: v2
+    name: podinfo
+    version: 6.5.3
+    urls: [podinfo-6.5.3.tgz]
+"#;
+
+/// A PR that only points a HelmRepository at another URL moves every chart the
+/// cluster takes from it: each release using it is checked at the new URL,
+/// and a chart missing there is reported at the URL, labelled at the release.
+#[test]
+fn a_moved_helm_repository_checks_the_releases_that_use_it() {
+    let server = FaultServer::start(vec![
+        Route::new(
+            "GET",
+            "/podinfo/index.yaml",
+            Behaviour::respond(200, &[], PODINFO_INDEX),
+        ),
+        Route::new(
+            "GET",
+            "/mirror/index.yaml",
+            Behaviour::respond(200, &[], MIRROR_INDEX),
+        ),
+    ]);
+    let url = server.url("");
+    let url = url.trim_end_matches('/');
+    let repo = repo_from_fixture_replacing("helm-repository-moved", &[(PLACEHOLDER, url)]);
+    let env = Isolated::new();
+    let config = env.config("127.0.0.1:9", None, "");
+    let human = env.path("report.txt");
+    let human_to = format!("human={}", human.display());
+    let out = env.run(repo.path(), &config, &["--format", &human_to]);
+    let json = &out.json;
+    assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
+    assert_eq!(
+        support::gitrepo::places(json),
+        [(
+            "chart-not-found",
+            "infrastructure/sources/helm-repositories.yaml",
+            8,
+            8
+        )],
+        "{json:#}"
+    );
+    let message = json["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("podinfo 6.5.4 from {url}/mirror")),
+        "{message}"
+    );
+    let text = std::fs::read_to_string(&human).unwrap();
+    assert!(
+        text.contains("HelmRelease apps/podinfo takes chart podinfo 6.5.4 from it"),
+        "{text}"
+    );
+    assert!(text.contains("apps/podinfo.yaml:11:16"), "{text}");
+
+    let podinfo = chart(json, "apps/podinfo");
+    assert_eq!(podinfo["status"], "missing");
+    assert_eq!(podinfo["change"], "unchanged");
+    assert_eq!(podinfo["repository"], format!("{url}/mirror"));
+    let previous = chart(json, "apps/podinfo-previous");
+    assert_eq!(previous["status"], "exists", "{previous:#}");
+    // The release on the other repository is not checked again.
+    assert_eq!(json["charts"].as_array().unwrap().len(), 2, "{json:#}");
+    assert_eq!(server.count("GET", "/mirror/index.yaml"), 1);
+    assert_eq!(server.count("GET", "/podinfo/index.yaml"), 0);
+}
+
 #[test]
 fn offline_lists_charts_without_asking() {
     let repo =

@@ -1,0 +1,92 @@
+//! A HelmRepository whose address a change sets or alters moves every chart
+//! taken from it, though no HelmRelease changed: the cluster fetches those
+//! charts from the new address at the next reconcile. They are checked again
+//! there, and a chart missing at the new address is reported at the URL that
+//! moved it, with a label at the release that uses it.
+
+use super::{ChartBase, ChartUse};
+use crate::extract::{is_sops_encrypted, Change};
+use crate::finding::Location;
+use crate::k8s::charts::{self, ChartSite, Source, Written};
+use crate::k8s::ObjectId;
+use crate::load::LoadedFile;
+
+/// A HelmRepository the change points somewhere new.
+#[derive(Debug, Clone)]
+pub struct MovedRepository {
+    pub id: ObjectId,
+    /// Its `spec.url` at head: where findings about its charts go.
+    pub url: Location,
+}
+
+/// What a HelmRepository's charts are fetched by: its URL and protocol.
+pub fn address(url: &Written, oci: bool) -> String {
+    format!("{}|{oci}", url.text)
+}
+
+/// The HelmRepositories of a changed head file whose address differs from
+/// the base side's, or that the base side lacks (a repository moved to this
+/// file, or one a release already named and now finds).
+pub fn moved_repositories(head: &LoadedFile, base: &ChartBase) -> Vec<MovedRepository> {
+    let mut moved = Vec::new();
+    for doc in &head.parsed.documents {
+        let Some(id) = ObjectId::of(&doc.root) else {
+            continue;
+        };
+        let Some(Source::HelmRepository { url, oci }) = charts::source_of(&doc.root, &id) else {
+            continue;
+        };
+        if base.repositories.get(&id) != Some(&address(&url, oci)) {
+            moved.push(MovedRepository {
+                url: Location::new(&head.source, url.span),
+                id,
+            });
+        }
+    }
+    moved
+}
+
+/// Whether a file can take a chart from one of `moved`: a cheap test before
+/// parsing a file the change did not touch.
+pub fn may_use(bytes: &[u8], moved: &[MovedRepository]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    text.contains("HelmRepository") && moved.iter().any(|m| text.contains(m.id.name.as_str()))
+}
+
+/// The chart templates of `file` (HelmReleases, HelmCharts) that take their
+/// chart from one of `moved`, as uses to check again.
+pub fn uses_of(file: &LoadedFile, moved: &[MovedRepository]) -> Vec<ChartUse> {
+    let mut uses = Vec::new();
+    for doc in &file.parsed.documents {
+        if is_sops_encrypted(&doc.root) {
+            continue;
+        }
+        let Some(id) = ObjectId::of(&doc.root) else {
+            continue;
+        };
+        let Some(site) = charts::chart_site(&doc.root, &id) else {
+            continue;
+        };
+        let ChartSite::Template { source, .. } = &site else {
+            continue;
+        };
+        let wanted = source.namespace.as_deref().or(id.namespace.as_deref());
+        let from = moved.iter().find(|m| {
+            m.id.kind == source.kind
+                && m.id.name == source.name
+                && (wanted.is_none()
+                    || m.id.namespace.is_none()
+                    || m.id.namespace.as_deref() == wanted)
+        });
+        if let Some(from) = from {
+            uses.push(ChartUse {
+                source: file.source.clone(),
+                id,
+                site,
+                change: Change::Unchanged,
+                moved_by: Some(from.url.clone()),
+            });
+        }
+    }
+    uses
+}
