@@ -553,3 +553,62 @@ fn flux_spec_images_apply_to_an_ordinary_change() {
         "{text}"
     );
 }
+
+/// kustomize `images:` and Flux `spec.images` rewrite what kustomize's image
+/// transformer rewrites: a string `image` in a `containers`/`initContainers`
+/// list, wherever it is (HelmRelease values included). An image map in
+/// HelmRelease values is deployed as written: checking the rewritten
+/// reference there would check an image the cluster never pulls.
+#[test]
+fn images_entries_rewrite_only_what_kustomize_rewrites() {
+    use support::gitrepo::Entry;
+    let tree = |tag: &str| {
+        vec![
+            Entry::file(
+                "clusters/prod/apps.yaml",
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps, namespace: flux-system}\nspec:\n  path: ./app\n  images:\n    - name: registry.test/b\n      newName: registry.test/mirror/b\n",
+            ),
+            Entry::file(
+                "app/kustomization.yaml",
+                "resources: [release.yaml, deployment.yaml]\nimages:\n  - name: registry.test/a\n    newTag: \"2\"\n",
+            ),
+            Entry::file(
+                "app/release.yaml",
+                format!("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {{name: r, namespace: apps}}\nspec:\n  values:\n    image:\n      repository: registry.test/a\n      tag: \"{tag}\"\n    sidecar:\n      containers:\n        - name: s\n          image: registry.test/a:{tag}\n    otherImage:\n      repository: registry.test/b\n      tag: \"{tag}\"\n"),
+            ),
+            Entry::file(
+                "app/deployment.yaml",
+                format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d, namespace: apps}}\nspec:\n  template:\n    spec:\n      containers:\n        - name: a\n          image: registry.test/a:{tag}\n        - name: b\n          image: registry.test/b:{tag}\n"),
+            ),
+        ]
+    };
+    let repo = support::gitrepo::repo_from_entries("images-rewrite-fields", &tree("1"), &tree("3"));
+    let (code, stdout, stderr) = support::gitrepo::check_dir(repo.path(), &[]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let listed: Vec<(String, String, u64)> = json["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["reference"].as_str().unwrap().to_string(),
+                i["file"].as_str().unwrap().to_string(),
+                i["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let row =
+        |reference: &str, file: &str, line: u64| (reference.to_string(), file.to_string(), line);
+    assert_eq!(
+        listed,
+        [
+            row("registry.test/a:2", "app/deployment.yaml", 9),
+            row("registry.test/mirror/b:3", "app/deployment.yaml", 11),
+            row("registry.test/a:3", "app/release.yaml", 8),
+            row("registry.test/a:2", "app/release.yaml", 12),
+            row("registry.test/b:3", "app/release.yaml", 15),
+        ],
+        "{json:#}"
+    );
+}

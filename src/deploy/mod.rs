@@ -319,12 +319,29 @@ impl<'r> Deploy<'r> {
         variables
     }
 
-    /// The reference a raw one becomes in a placement.
-    fn effective(&self, raw: &str, placement: &Placement, cli: &Variables) -> Effective {
+    /// The reference a raw one becomes in a placement. `images:` entries
+    /// apply only to a field kustomize rewrites ([`rewritten_by_images`]);
+    /// post-build variables apply to every field.
+    fn effective(
+        &self,
+        raw: &str,
+        placement: &Placement,
+        cli: &Variables,
+        rewritable: bool,
+    ) -> Effective {
         let mut reference = raw.to_string();
         let mut related = Vec::new();
+        let placement = &if rewritable {
+            placement.clone()
+        } else {
+            Placement {
+                root: placement.root,
+                chain: Vec::new(),
+            }
+        };
         let flux_images = placement
             .root
+            .filter(|_| rewritable)
             .map(|r| self.flux.roots[r].images.as_slice())
             .unwrap_or_default();
         let layers = placement.chain.iter().rev().map(|l| l.images.as_slice());
@@ -463,6 +480,28 @@ pub fn expand(
     Ok(out)
 }
 
+/// Whether kustomize's image transformer (behind kustomize `images:` and a
+/// Flux Kustomization's `spec.images`) rewrites the image at `field`: a
+/// string `image` of an item of a list named `containers` or
+/// `initContainers`, wherever that list is (its legacy filter walks the
+/// whole object). An image map in HelmRelease values (`image.repository` +
+/// `image.tag`), a Tekton step or a Plan's `spec.upgrade.image` is left as
+/// written, so checking a rewritten reference there would check an image
+/// the cluster never pulls.
+pub fn rewritten_by_images(field: &str) -> bool {
+    let Some(item) = field.strip_suffix(".image") else {
+        return false;
+    };
+    let last = item.rsplit('.').next().unwrap_or(item);
+    let Some((list, index)) = last.split_once('[') else {
+        return false;
+    };
+    matches!(list, "containers" | "initContainers")
+        && index
+            .strip_suffix(']')
+            .is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Whether directory `dir` is `ancestor` or below it ("" is the root).
 fn is_within(dir: &str, ancestor: &str) -> bool {
     ancestor.is_empty()
@@ -547,7 +586,9 @@ impl Deploy<'_> {
             } else {
                 placement.clone()
             };
-            let effective = self.effective(&text, &placement, cli);
+            let rewritable =
+                is_kustomization_file(&path) || rewritten_by_images(&image_use.site.field);
+            let effective = self.effective(&text, &placement, cli, rewritable);
             let mut expanded = image_use.clone();
             match effective.reference {
                 Ok(reference) => set_reference(&mut expanded, reference),
@@ -711,7 +752,9 @@ impl Deploy<'_> {
                             .filter(|p| p.root.is_some_and(|r| roots.contains(&r)))
                             .map(move |p| (*changed, p))
                     }) {
-                        let effective = self.effective(&text, placement, cli);
+                        let rewritable =
+                            is_kustomization_file(&path) || rewritten_by_images(&site.field);
+                        let effective = self.effective(&text, placement, cli, rewritable);
                         let mut image_use = ImageUse {
                             source: loaded.source.clone(),
                             kind: images.kind.clone(),
@@ -759,4 +802,33 @@ fn changed_in<'a>(
         .into_iter()
         .map(|(_, changed, roots)| (changed, roots))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewritten_by_images;
+
+    #[test]
+    fn only_container_list_images_are_rewritten() {
+        for field in [
+            "spec.template.spec.containers[0].image",
+            "spec.jobTemplate.spec.template.spec.initContainers[12].image",
+            "spec.values.sidecar.containers[0].image",
+        ] {
+            assert!(rewritten_by_images(field), "{field}");
+        }
+        for field in [
+            "spec.values.image",
+            "spec.values.controllers.main.containers.app.image",
+            "spec.template.spec.ephemeralContainers[0].image",
+            "spec.steps[0].image",
+            "spec.upgrade.image",
+            "spec.values.containers[].image",
+            "spec.values.containers[x].image",
+            "images[0]",
+            "image",
+        ] {
+            assert!(!rewritten_by_images(field), "{field}");
+        }
+    }
 }
