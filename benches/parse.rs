@@ -41,7 +41,7 @@ fn yaml_and_extraction(c: &mut Criterion) {
             let mut records = 0;
             for (path, text) in &tree {
                 let file = load::parse_bytes(Side::Head, path, text.clone().into_bytes(), &limits);
-                for image_use in changes::image_uses(&file, None, true, &Default::default()) {
+                for image_use in changes::image_uses(&file, None, true, &Default::default(), &[]) {
                     black_box(images::record(image_use, true));
                     records += 1;
                 }

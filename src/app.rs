@@ -20,6 +20,7 @@ use crate::report::{Report, Sources};
 use crate::rules::{self, yaml_duplicate_key, yaml_invalid};
 use crate::source::{Side, SourceText};
 use crate::suppress;
+use crate::values_from;
 use crate::verify;
 use crate::yaml::Limits;
 use git2::Oid;
@@ -121,12 +122,22 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     base_index.fields = config.image_fields.clone();
     let mut chart_base = charts::ChartBase::default();
     let mut base_files = Vec::new();
+    let head_files: Vec<BlobRef> = if args.all {
+        repo.yaml_files(head)?
+    } else {
+        changes.iter().filter_map(|c| c.head.clone()).collect()
+    };
+    let values_roles = values_from::roles(&deploy::tree::HeadTree::new(&repo, head), &head_files)?;
     if let Some(base) = base {
         for change in &changes {
             let Some(blob) = &change.base else { continue };
             if load::skip_reason(&repo, base, &blob.path)?.is_none() {
                 let file = load::load(&repo, Side::Base, blob, &limits)?;
-                base_index.add(&file, change.head.as_ref().map(|h| h.path.as_str()));
+                let head_path = change.head.as_ref().map(|h| h.path.as_str());
+                base_index.add(&file, head_path);
+                if let Some(roles) = head_path.and_then(|path| values_roles.get(path)) {
+                    base_index.add_values(&file, head_path.unwrap_or_default(), roles);
+                }
                 chart_base.add(&file);
                 sources.insert(file.source.clone());
                 base_files.push(file);
@@ -134,11 +145,6 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         }
     }
 
-    let head_files: Vec<BlobRef> = if args.all {
-        repo.yaml_files(head)?
-    } else {
-        changes.iter().filter_map(|c| c.head.clone()).collect()
-    };
     if args.verbose {
         for unread in repo.unread_entries(base.filter(|_| !args.all), head)? {
             report.notices.push(match unread {
@@ -161,6 +167,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         changed_paths: &changed_head_paths,
         base_index: &base_index,
         chart_base: &chart_base,
+        values_roles: &values_roles,
         limits: &limits,
     };
     let mut image_uses = Vec::new();
@@ -251,6 +258,7 @@ struct HeadScope<'a> {
     changed_paths: &'a HashSet<&'a str>,
     base_index: &'a BaseIndex,
     chart_base: &'a charts::ChartBase,
+    values_roles: &'a values_from::Roles,
     limits: &'a Limits,
 }
 
@@ -338,6 +346,10 @@ fn analyse_head_file(scope: &HeadScope<'_>, blob: &BlobRef, content: crate::git:
         touched.then_some(scope.base_index),
         args.all,
         &scope.base_index.fields,
+        scope
+            .values_roles
+            .get(&blob.path)
+            .map_or(&[][..], Vec::as_slice),
     );
     let chart_uses = charts::chart_uses(&file, touched.then_some(scope.chart_base), args.all);
     let chart_sources = charts::sources_of(&file);

@@ -7,6 +7,7 @@ use crate::finding::Location;
 use crate::k8s::{ImageSite, ObjectId};
 use crate::load::LoadedFile;
 use crate::source::SourceText;
+use crate::values_from::{self, ValuesRole};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -36,6 +37,8 @@ pub struct BaseIndex {
     by_object: HashMap<ObjectId, SiteMap>,
     /// Documents without an identity (kustomization.yaml), by path and index.
     by_position: HashMap<(String, usize), SiteMap>,
+    /// Helm values taken with `valuesFrom`, by (head) path and release.
+    by_values: HashMap<(String, String), SiteMap>,
 }
 
 impl BaseIndex {
@@ -59,6 +62,18 @@ impl BaseIndex {
         }
     }
 
+    /// Indexes the Helm values of a base file that the head file at
+    /// `head_path` holds for HelmReleases (`roles`, found at head).
+    pub fn add_values(&mut self, file: &LoadedFile, head_path: &str, roles: &[ValuesRole]) {
+        for role in roles {
+            let sites = values_from::image_sites(file, role);
+            self.by_values.insert(
+                (head_path.to_string(), role_key(role)),
+                extract::keyed(&sites),
+            );
+        }
+    }
+
     fn lookup(&self, path: &str, index: usize, id: Option<&ObjectId>) -> Option<&SiteMap> {
         match id {
             Some(id) => self.by_object.get(id),
@@ -74,6 +89,7 @@ pub fn image_uses(
     base: Option<&BaseIndex>,
     all: bool,
     fields: &crate::k8s::custom::ImageFields,
+    roles: &[ValuesRole],
 ) -> Vec<ImageUse> {
     let mut uses = Vec::new();
     for doc in &head.parsed.documents {
@@ -102,5 +118,30 @@ pub fn image_uses(
             }
         }
     }
+    for role in roles {
+        let before = base.map(|b| b.by_values.get(&(head.source.path.clone(), role_key(role))));
+        for site in values_from::image_sites(head, role) {
+            let change = match before {
+                Some(before) => extract::change_of(&site, before),
+                None => Change::Unchanged,
+            };
+            if all || change != Change::Unchanged {
+                uses.push(ImageUse {
+                    source: head.source.clone(),
+                    kind: "HelmRelease".into(),
+                    name: role.release.clone(),
+                    site,
+                    change,
+                    related: Vec::new(),
+                    blame: None,
+                });
+            }
+        }
+    }
     uses
+}
+
+/// Which values of a file a role means, for matching base and head.
+fn role_key(role: &ValuesRole) -> String {
+    format!("{}|{:?}", role.release, role.holder)
 }

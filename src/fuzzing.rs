@@ -84,7 +84,7 @@ pub fn yaml_document(data: &[u8]) {
     let suppressions = suppress::collect(&head);
     let touched = base.is_some().then_some(&base_index);
     let fields = crate::k8s::custom::ImageFields::default();
-    for image_use in changes::image_uses(&head, touched, true, &fields) {
+    for image_use in changes::image_uses(&head, touched, true, &fields, &[]) {
         let (_, finding) = images::record(image_use, true);
         findings.extend(finding);
     }

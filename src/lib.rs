@@ -31,6 +31,7 @@ pub mod report;
 pub mod source;
 pub mod substitute;
 pub mod suppress;
+pub mod values_from;
 pub mod verify;
 pub mod version_range;
 pub mod yaml;

@@ -20,13 +20,51 @@ pub fn is_flux_kustomization(id: &ObjectId) -> bool {
 
 /// Image references in a HelmRelease's `spec.values`, wherever they sit.
 pub fn values_image_sites(root: &Node) -> Vec<ImageSite> {
+    root.get_path(&["spec", "values"])
+        .map(|values| values_sites(values, "spec.values"))
+        .unwrap_or_default()
+}
+
+/// Image references in a tree of Helm values at `prefix` (`spec.values`,
+/// or a values file a HelmRelease takes with `valuesFrom`).
+pub fn values_sites(values: &Node, prefix: &str) -> Vec<ImageSite> {
     let mut sites = Vec::new();
-    if let Some(values) = root.get_path(&["spec", "values"]) {
-        walk(values, "spec.values", &mut sites);
-    }
+    walk(values, prefix, &mut sites);
     // An alias can repeat a site at the same span; report each place once.
     sites.dedup_by(|a, b| a.span == b.span && a.reference == b.reference);
     sites
+}
+
+/// A `spec.valuesFrom` entry: values from a key of a ConfigMap or Secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValuesFrom {
+    pub kind: String,
+    pub name: String,
+    /// `valuesKey`, `values.yaml` when absent.
+    pub key: String,
+}
+
+/// The `spec.valuesFrom` entries of a HelmRelease that merge a whole values
+/// document (an entry with `targetPath` sets one value, not a document).
+pub fn values_from(root: &Node) -> Vec<ValuesFrom> {
+    root.get_path(&["spec", "valuesFrom"])
+        .and_then(Node::as_sequence)
+        .unwrap_or_default()
+        .iter()
+        .filter(|entry| entry.get("targetPath").is_none_or(Node::is_null))
+        .filter_map(|entry| {
+            let text = |key: &str| entry.get(key).and_then(Node::scalar_text);
+            let kind = text("kind").filter(|k| matches!(*k, "ConfigMap" | "Secret"))?;
+            Some(ValuesFrom {
+                kind: kind.to_string(),
+                name: text("name")?.to_string(),
+                key: text("valuesKey")
+                    .filter(|k| !k.is_empty())
+                    .unwrap_or("values.yaml")
+                    .to_string(),
+            })
+        })
+        .collect()
 }
 
 fn walk(node: &Node, path: &str, sites: &mut Vec<ImageSite>) {

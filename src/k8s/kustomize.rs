@@ -22,6 +22,70 @@ pub fn is_kustomize_config(root: &Node) -> bool {
     }
 }
 
+/// A ConfigMap or Secret key that a kustomize generator fills from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedKey {
+    /// `ConfigMap` or `Secret`.
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub key: String,
+    /// The file, as written (relative to the kustomization's directory).
+    pub file: String,
+}
+
+/// The keys that `configMapGenerator` and `secretGenerator` fill from
+/// `files:` (`path`, or `key=path`) in a kustomize config.
+pub fn generated_keys(root: &Node) -> Vec<GeneratedKey> {
+    let text = |node: &Node, key: &str| {
+        node.get(key)
+            .and_then(Node::scalar_text)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
+    let default_namespace = text(root, "namespace");
+    let mut keys = Vec::new();
+    for (field, kind) in [
+        ("configMapGenerator", "ConfigMap"),
+        ("secretGenerator", "Secret"),
+    ] {
+        for generator in root
+            .get(field)
+            .and_then(Node::as_sequence)
+            .unwrap_or_default()
+        {
+            let Some(name) = text(generator, "name") else {
+                continue;
+            };
+            let namespace = text(generator, "namespace").or_else(|| default_namespace.clone());
+            for entry in generator
+                .get("files")
+                .and_then(Node::as_sequence)
+                .unwrap_or_default()
+            {
+                let Some(written) = entry.scalar_text() else {
+                    continue;
+                };
+                let (key, file) = match written.split_once('=') {
+                    Some((key, file)) => (key.to_string(), file.to_string()),
+                    None => (
+                        written.rsplit('/').next().unwrap_or(written).to_string(),
+                        written.to_string(),
+                    ),
+                };
+                keys.push(GeneratedKey {
+                    kind: kind.to_string(),
+                    name: name.clone(),
+                    namespace: namespace.clone(),
+                    key,
+                    file,
+                });
+            }
+        }
+    }
+    keys
+}
+
 /// The effective reference of each entry of an `images:` list at `prefix`.
 pub fn image_sites(images: &Node, prefix: &str) -> Vec<ImageSite> {
     let Some(entries) = images.as_sequence() else {

@@ -1,0 +1,517 @@
+//! Helm values a HelmRelease takes with `valuesFrom`: a key of a ConfigMap
+//! or Secret defined in this repository, either written in a manifest (the
+//! key's value a literal block of YAML, `values.yaml: |`) or made by a
+//! kustomize generator from a values file. Images written there deploy as
+//! surely as those in `spec.values`, so a change to them is checked like one.
+//!
+//! Which HelmRelease takes which values is looked up beside the changed
+//! file: in the file itself, among the resources of its directory's
+//! kustomization (whose generators name the values files), or, without a
+//! kustomization, in the YAML files of its directory. That is as far as
+//! kustomize's own name references reach, and where Flux repositories keep
+//! a release's values.
+
+use crate::deploy::tree::{join, HeadTree};
+use crate::extract::is_sops_encrypted;
+use crate::git::{is_yaml, BlobRef, EntryKind, GitError, TreeEntry};
+use crate::k8s::flux::{is_helm_release, values_from, values_sites, ValuesFrom};
+use crate::k8s::kustomize::{generated_keys, is_kustomize_config};
+use crate::k8s::{ImageSite, ObjectId};
+use crate::load::LoadedFile;
+use crate::yaml::{Limits, Node};
+use std::collections::{BTreeMap, HashMap};
+
+/// Helm values in a file, and the HelmRelease that takes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValuesRole {
+    /// `None`: the whole file (a generator's source); otherwise the key of
+    /// a ConfigMap or Secret in the file that holds the values.
+    pub holder: Option<(ObjectId, String)>,
+    /// The HelmRelease, as `namespace/name`.
+    pub release: String,
+}
+
+impl ValuesRole {
+    /// Where its images are, for people and for matching base and head.
+    fn prefix(&self) -> String {
+        match &self.holder {
+            None => "values".to_string(),
+            Some((id, key)) => format!("{}[{key}]", data_field(id)),
+        }
+    }
+}
+
+/// The roles of files, by path.
+pub type Roles = HashMap<String, Vec<ValuesRole>>;
+
+/// Values a file could hold, before a release is found that takes them.
+struct Candidate {
+    path: String,
+    kind: String,
+    name: String,
+    namespace: Option<String>,
+    key: String,
+    /// The object in the file holding them; `None` for a generator's file.
+    holder: Option<ObjectId>,
+}
+
+/// From this many files on, they are read as one batch on every core (the
+/// batch reader's start-up costs more than a few single reads).
+const BATCH_FROM: usize = 64;
+
+/// The values roles of `files` (head files) in `tree`.
+pub fn roles(tree: &HeadTree<'_>, files: &[BlobRef]) -> Result<Roles, GitError> {
+    let files: Vec<&BlobRef> = files.iter().filter(|f| is_yaml(&f.path)).collect();
+    // Most files are manifests without a literal block: their bytes say
+    // so (read as one batch), and nothing else is read for them.
+    let shapes = if files.len() > BATCH_FROM {
+        let ids: Vec<git2::Oid> = files.iter().map(|f| f.id).collect();
+        tree.repo()
+            .scan_blobs(&ids, crate::load::MAX_FILE_BYTES, shape)?
+    } else {
+        let mut shapes = Vec::new();
+        for file in &files {
+            shapes.push(tree.bytes(file)?.map(|bytes| shape(&bytes)));
+        }
+        shapes
+    };
+    let mut by_dir: BTreeMap<&str, Vec<(&BlobRef, Shape)>> = BTreeMap::new();
+    for (file, shape) in files.iter().zip(shapes) {
+        let Some(shape @ (Shape::Values | Shape::ManifestWithBlock)) = shape else {
+            continue;
+        };
+        let dir = file.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        by_dir.entry(dir).or_default().push((file, shape));
+    }
+    let mut roles = Roles::new();
+    for (dir, shaped) in by_dir {
+        let pick = |wanted: Shape| -> Vec<&BlobRef> {
+            shaped
+                .iter()
+                .filter(|(_, shape)| *shape == wanted)
+                .map(|(file, _)| *file)
+                .collect()
+        };
+        let values_files = pick(Shape::Values);
+        let block_files = pick(Shape::ManifestWithBlock);
+        let files: Vec<&BlobRef> = shaped.iter().map(|(file, _)| *file).collect();
+        let entries = dir_entries(tree, dir)?;
+        let kustomization = kustomization_of(tree, dir, &entries)?;
+        let candidates = candidates(
+            tree,
+            dir,
+            &values_files,
+            &block_files,
+            kustomization.as_ref(),
+        )?;
+        if candidates.is_empty() {
+            continue;
+        }
+        for release in releases(tree, dir, &entries, &files, kustomization.as_ref())? {
+            for candidate in &candidates {
+                let takes = release.entries.iter().any(|entry| {
+                    entry.kind == candidate.kind
+                        && entry.name == candidate.name
+                        && entry.key == candidate.key
+                });
+                let same_namespace = match (&release.namespace, &candidate.namespace) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                };
+                if takes && same_namespace {
+                    let role = ValuesRole {
+                        holder: candidate
+                            .holder
+                            .clone()
+                            .map(|id| (id, candidate.key.clone())),
+                        release: release.name.clone(),
+                    };
+                    let known = roles.entry(candidate.path.clone()).or_default();
+                    if !known.contains(&role) {
+                        known.push(role);
+                    }
+                }
+            }
+        }
+    }
+    Ok(roles)
+}
+
+/// A directory's kustomize config: its namespace, generators and resources.
+struct Kustomization {
+    namespace: Option<String>,
+    generated: Vec<crate::k8s::kustomize::GeneratedKey>,
+    resources: Vec<String>,
+}
+
+/// What a changed file can hold, by a look at its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Helm values (no top-level `kind:`, something image-like): a
+    /// generator may make it a ConfigMap key.
+    Values,
+    /// A manifest that may hold a ConfigMap or Secret with a literal block.
+    ManifestWithBlock,
+    Other,
+}
+
+fn shape(bytes: &[u8]) -> Shape {
+    let has = |needle: &[u8]| memchr::memmem::find(bytes, needle).is_some();
+    let manifest = bytes.starts_with(b"kind:") || has(b"\nkind:");
+    if !manifest {
+        if has(b"mage") || has(b"repository") {
+            Shape::Values
+        } else {
+            Shape::Other
+        }
+    } else if (has(b"ConfigMap") || has(b"Secret")) && has(b"|") {
+        Shape::ManifestWithBlock
+    } else {
+        Shape::Other
+    }
+}
+
+/// The files directly in `dir` at head.
+fn dir_entries(tree: &HeadTree<'_>, dir: &str) -> Result<Vec<TreeEntry>, GitError> {
+    let repo = tree.repo();
+    let tree_id = if dir.is_empty() {
+        Some(repo.root_tree(tree.commit())?)
+    } else {
+        repo.entry_at(tree.commit(), dir)?
+            .filter(|e| e.kind == EntryKind::Dir)
+            .map(|e| e.id)
+    };
+    Ok(match tree_id {
+        Some(id) => repo
+            .tree_entries(id)?
+            .into_iter()
+            .filter(|e| e.kind == EntryKind::File)
+            .collect(),
+        None => Vec::new(),
+    })
+}
+
+fn kustomization_of(
+    tree: &HeadTree<'_>,
+    dir: &str,
+    entries: &[TreeEntry],
+) -> Result<Option<Kustomization>, GitError> {
+    for name in crate::deploy::layers::FILE_NAMES {
+        if !entries.iter().any(|e| e.name == name) {
+            continue;
+        }
+        let path = join(dir, name).unwrap_or_else(|| name.to_string());
+        let Some(file) = tree.load(&path)? else {
+            continue;
+        };
+        let Some(doc) = file
+            .parsed
+            .documents
+            .iter()
+            .find(|d| is_kustomize_config(&d.root))
+        else {
+            return Ok(None);
+        };
+        let text = |key: &str| doc.root.get(key).and_then(Node::scalar_text);
+        return Ok(Some(Kustomization {
+            namespace: text("namespace")
+                .filter(|n| !n.is_empty())
+                .map(str::to_string),
+            generated: generated_keys(&doc.root),
+            resources: doc
+                .root
+                .get("resources")
+                .and_then(Node::as_sequence)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Node::scalar_text)
+                .filter_map(|resource| join(dir, resource))
+                .filter(|path| is_yaml(path))
+                .collect(),
+        }));
+    }
+    Ok(None)
+}
+
+/// The values the changed `files` of `dir` can hold: a generator's source
+/// file, or a ConfigMap/Secret key written as a literal block.
+fn candidates(
+    tree: &HeadTree<'_>,
+    dir: &str,
+    values_files: &[&BlobRef],
+    block_files: &[&BlobRef],
+    kustomization: Option<&Kustomization>,
+) -> Result<Vec<Candidate>, GitError> {
+    let mut found = Vec::new();
+    for blob in values_files {
+        let path = blob.path.as_str();
+        for generated in kustomization.map_or(&[][..], |k| &k.generated) {
+            if join(dir, &generated.file).as_deref() == Some(path) {
+                found.push(Candidate {
+                    path: path.to_string(),
+                    kind: generated.kind.clone(),
+                    name: generated.name.clone(),
+                    namespace: generated.namespace.clone(),
+                    key: generated.key.clone(),
+                    holder: None,
+                });
+            }
+        }
+    }
+    for blob in block_files {
+        let path = blob.path.as_str();
+        let Some(file) = tree.load(path)? else {
+            continue;
+        };
+        for doc in &file.parsed.documents {
+            let Some(id) = ObjectId::of(&doc.root).filter(|id| data_key(id).is_some()) else {
+                continue;
+            };
+            if is_sops_encrypted(&doc.root) {
+                continue;
+            }
+            let data = doc.root.get(data_key(&id).unwrap_or_default());
+            for (key, value) in data.and_then(Node::as_mapping).unwrap_or_default() {
+                let Some(key) = key.scalar_text() else {
+                    continue;
+                };
+                if literal_block(value, &file).is_some() {
+                    found.push(Candidate {
+                        path: path.to_string(),
+                        kind: id.kind.clone(),
+                        name: id.name.clone(),
+                        namespace: id
+                            .namespace
+                            .clone()
+                            .or_else(|| kustomization.and_then(|k| k.namespace.clone())),
+                        key: key.to_string(),
+                        holder: Some(id.clone()),
+                    });
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// A HelmRelease and the values it takes.
+struct Release {
+    name: String,
+    namespace: Option<String>,
+    entries: Vec<ValuesFrom>,
+}
+
+/// The HelmReleases that can take values from `files`: in those files, in
+/// the kustomization's resources, or (without one) in the directory.
+fn releases(
+    tree: &HeadTree<'_>,
+    dir: &str,
+    entries: &[TreeEntry],
+    files: &[&BlobRef],
+    kustomization: Option<&Kustomization>,
+) -> Result<Vec<Release>, GitError> {
+    let mut paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+    match kustomization {
+        Some(k) => paths.extend(k.resources.iter().cloned()),
+        None => paths.extend(
+            entries
+                .iter()
+                .filter(|e| is_yaml(&e.name))
+                .filter_map(|e| join(dir, &e.name)),
+        ),
+    }
+    paths.sort();
+    paths.dedup();
+    let mut releases = Vec::new();
+    for path in paths {
+        let Some(file) = tree.load(&path)? else {
+            continue;
+        };
+        if !file.source.text().contains("valuesFrom") {
+            continue;
+        }
+        for doc in &file.parsed.documents {
+            let Some(id) = ObjectId::of(&doc.root).filter(is_helm_release) else {
+                continue;
+            };
+            let entries = values_from(&doc.root);
+            if entries.is_empty() {
+                continue;
+            }
+            let namespace = id
+                .namespace
+                .clone()
+                .or_else(|| kustomization.and_then(|k| k.namespace.clone()));
+            // Named as the cluster will know it: in the kustomization's namespace.
+            let name = match &namespace {
+                Some(namespace) => format!("{namespace}/{}", id.name),
+                None => id.name.clone(),
+            };
+            releases.push(Release {
+                name,
+                namespace,
+                entries,
+            });
+        }
+    }
+    Ok(releases)
+}
+
+/// Where a ConfigMap or (plain) Secret keeps string values.
+fn data_key(id: &ObjectId) -> Option<&'static str> {
+    match (id.group.as_str(), id.kind.as_str()) {
+        ("", "ConfigMap") => Some("data"),
+        ("", "Secret") => Some("stringData"),
+        _ => None,
+    }
+}
+
+fn data_field(id: &ObjectId) -> &'static str {
+    data_key(id).unwrap_or("data")
+}
+
+/// The image references of the values a role names in `file`.
+pub fn image_sites(file: &LoadedFile, role: &ValuesRole) -> Vec<ImageSite> {
+    let prefix = role.prefix();
+    match &role.holder {
+        None => file
+            .parsed
+            .documents
+            .first()
+            .filter(|doc| doc.root.as_mapping().is_some() && ObjectId::of(&doc.root).is_none())
+            .map(|doc| values_sites(&doc.root, &prefix))
+            .unwrap_or_default(),
+        Some((id, key)) => file
+            .parsed
+            .documents
+            .iter()
+            .filter(|doc| ObjectId::of(&doc.root).as_ref() == Some(id))
+            .filter(|doc| !is_sops_encrypted(&doc.root))
+            .filter_map(|doc| doc.root.get(data_field(id))?.get(key))
+            .filter_map(|value| literal_block(value, file))
+            .flat_map(|values| {
+                values
+                    .documents
+                    .first()
+                    .map(|doc| values_sites(&doc.root, &prefix))
+                    .unwrap_or_default()
+            })
+            .collect(),
+    }
+}
+
+/// The YAML inside a literal block scalar (`key: |`), parsed so that its
+/// positions are positions in `file`: the text outside the block's lines is
+/// blanked (every byte but line ends made a space), and a literal block's
+/// lines are its value as written, indented. Other scalar styles fold or
+/// escape their text, so positions inside them cannot be kept: `None`.
+fn literal_block(value: &Node, file: &LoadedFile) -> Option<crate::yaml::ParsedYaml> {
+    value.scalar_text()?;
+    let text = file.source.text();
+    if !text.get(value.span.start..)?.starts_with('|') {
+        return None;
+    }
+    let content_start = value.span.start + text[value.span.start..].find('\n')? + 1;
+    let content_end = value.span.end.min(text.len());
+    if content_start >= content_end {
+        return None;
+    }
+    let blanked = blank_outside(text, content_start..content_end)?;
+    let parsed = crate::yaml::parse(&blanked, &Limits::default());
+    (parsed.error.is_none() && parsed.documents.len() == 1).then_some(parsed)
+}
+
+/// `text` with every byte outside `keep` (other than line ends) made a
+/// space; `keep` is whole lines, so multi-byte characters stay whole.
+fn blank_outside(text: &str, keep: std::ops::Range<usize>) -> Option<String> {
+    let mut bytes = text.as_bytes().to_vec();
+    for (at, byte) in bytes.iter_mut().enumerate() {
+        if *byte != b'\n' && !keep.contains(&at) {
+            *byte = b' ';
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Side;
+
+    fn loaded(text: &str) -> LoadedFile {
+        crate::load::parse_bytes(
+            Side::Head,
+            "values.yaml",
+            text.as_bytes().to_vec(),
+            &Limits::default(),
+        )
+    }
+
+    fn sites_of(text: &str) -> Vec<(String, String)> {
+        let file = loaded(text);
+        let id = ObjectId::of(&file.parsed.documents[0].root).unwrap();
+        let role = ValuesRole {
+            holder: Some((id, "values.yaml".into())),
+            release: "apps/x".into(),
+        };
+        image_sites(&file, &role)
+            .iter()
+            .map(|site| {
+                let at = file.source.position(site.span.start);
+                (
+                    site.reference.clone().unwrap(),
+                    format!("{}:{}", at.line, at.column),
+                )
+            })
+            .collect()
+    }
+
+    fn config_map(value: &str) -> String {
+        format!("# é, a character of two bytes before the block\nkind: ConfigMap\nmetadata: {{name: v}}\ndata:\n  values.yaml: {value}\n  other: x\n")
+    }
+
+    #[test]
+    fn a_literal_block_keeps_the_positions_of_its_values() {
+        let text = config_map("|\n    image:\n      repository: r.test/a\n      tag: \"1.0\"\n");
+        assert_eq!(
+            sites_of(&text),
+            [("r.test/a:1.0".to_string(), "8:12".to_string())]
+        );
+        for indicator in ["|-", "|+", "|2", "|2-"] {
+            let text = config_map(&format!("{indicator}\n    image: r.test/b:2\n"));
+            assert_eq!(
+                sites_of(&text),
+                [("r.test/b:2".to_string(), "6:12".to_string())],
+                "{indicator}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_scalar_styles_and_non_yaml_give_nothing() {
+        for value in [
+            ">\n    image: r.test/a:1\n",
+            "\"image: r.test/a:1\"",
+            "'image: r.test/a:1'",
+            "image-r.test",
+            "|\n    image: [unclosed\n",
+            "|\n    ---\n    image: r.test/a:1\n",
+            "|\n",
+            "|",
+        ] {
+            assert!(sites_of(&config_map(value)).is_empty(), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn a_whole_values_file_is_read_as_values_but_a_manifest_is_not() {
+        let role = ValuesRole {
+            holder: None,
+            release: "apps/x".into(),
+        };
+        let values = loaded("image:\n  repository: r.test/a\n  tag: \"3\"\n");
+        assert_eq!(image_sites(&values, &role).len(), 1);
+        let manifest = loaded("kind: Pod\nmetadata: {name: p}\nimage: r.test/a:3\n");
+        assert!(image_sites(&manifest, &role).is_empty());
+    }
+}

@@ -1,0 +1,134 @@
+//! Helm values a HelmRelease takes with `valuesFrom`: a values file that a
+//! kustomize `configMapGenerator` turns into the ConfigMap, and a ConfigMap
+//! manifest whose key holds the values as a literal block. A change to an
+//! image there is checked where it is written; values nothing takes are not.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/registry/mod.rs"]
+mod registry;
+mod support;
+
+use registry::{OciLayout, TestRegistry};
+use support::gitrepo::{places, repo_from_fixture};
+use support::isolated::Isolated;
+
+fn images(json: &serde_json::Value) -> Vec<(String, String, u64, String, String)> {
+    json["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let text = |key: &str| i[key].as_str().unwrap().to_string();
+            (
+                text("reference"),
+                text("file"),
+                i["line"].as_u64().unwrap(),
+                text("change"),
+                text("status"),
+            )
+        })
+        .collect()
+}
+
+fn row(
+    reference: &str,
+    file: &str,
+    line: u64,
+    change: &str,
+    status: &str,
+) -> (String, String, u64, String, String) {
+    (
+        reference.into(),
+        file.into(),
+        line,
+        change.into(),
+        status.into(),
+    )
+}
+
+#[test]
+fn images_in_values_from_are_checked_where_they_are_written() {
+    let registry = TestRegistry::plain();
+    let image = OciLayout::image("linux", "amd64");
+    for reference in [
+        "acme/podinfo:6.5.4",
+        "acme/redis:7.2.0",
+        "acme/worker:1.0.0",
+    ] {
+        registry.push(&image, reference);
+    }
+    let repo = repo_from_fixture("helmrelease-values-from");
+    let env = Isolated::new();
+    let config = env.config(&registry.host(), None, "");
+    let out = env.run(repo.path(), &config, &["--timeout", "20"]);
+    let json = &out.json;
+    assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
+    assert_eq!(
+        places(json),
+        [
+            ("image-not-found", "apps/podinfo/values.yaml", 4, 8),
+            ("image-not-found", "apps/worker/worker.yaml", 10, 12),
+        ],
+        "{json:#}"
+    );
+    assert_eq!(
+        images(json),
+        [
+            row(
+                "registry.test/acme/podinfo:6.5.5",
+                "apps/podinfo/values.yaml",
+                4,
+                "modified",
+                "missing"
+            ),
+            row(
+                "registry.test/acme/worker:1.1.0",
+                "apps/worker/worker.yaml",
+                10,
+                "modified",
+                "missing"
+            ),
+        ],
+        "{json:#}"
+    );
+    let podinfo = &json["images"][0];
+    assert_eq!(podinfo["kind"], "HelmRelease", "{podinfo:#}");
+    assert_eq!(podinfo["name"], "apps/podinfo", "{podinfo:#}");
+    assert_eq!(podinfo["field"], "values.image", "{podinfo:#}");
+    let worker = &json["images"][1];
+    assert_eq!(worker["field"], "data[values.yaml].image", "{worker:#}");
+}
+
+#[test]
+fn all_lists_every_image_a_release_takes_from_values() {
+    let out = support::gitrepo::check_json("helmrelease-values-from", &["--all"], 0);
+    let listed: Vec<(String, String)> = out["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["reference"].as_str().unwrap().to_string(),
+                i["change"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (
+                "registry.test/acme/podinfo:6.5.5".to_string(),
+                "modified".to_string()
+            ),
+            (
+                "registry.test/acme/redis:7.2.0".to_string(),
+                "unchanged".to_string()
+            ),
+            (
+                "registry.test/acme/worker:1.1.0".to_string(),
+                "modified".to_string()
+            ),
+        ],
+        "{out:#}"
+    );
+}
