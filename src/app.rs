@@ -127,7 +127,11 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     } else {
         changes.iter().filter_map(|c| c.head.clone()).collect()
     };
-    let values_roles = values_from::roles(&deploy::tree::HeadTree::new(&repo, head), &head_files)?;
+    let values_roles = values_from::roles(
+        &deploy::tree::HeadTree::new(&repo, head),
+        &head_files,
+        &mut report.notices,
+    )?;
     if let Some(base) = base {
         for change in &changes {
             let Some(blob) = &change.base else { continue };

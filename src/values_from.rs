@@ -18,11 +18,12 @@ use crate::k8s::flux::{is_helm_release, values_from, values_sites, ValuesFrom};
 use crate::k8s::kustomize::{generated_keys, is_kustomize_config};
 use crate::k8s::{ImageSite, ObjectId};
 use crate::load::LoadedFile;
+use crate::source::Span;
 use crate::yaml::{Limits, Node};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Helm values in a file, and the HelmRelease that takes them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ValuesRole {
     /// `None`: the whole file (a generator's source); otherwise the key of
     /// a ConfigMap or Secret in the file that holds the values.
@@ -55,12 +56,20 @@ struct Candidate {
     holder: Option<ObjectId>,
 }
 
+/// Literal blocks of one file considered as `valuesFrom` values: real
+/// files hold a few; the cap keeps a hostile one cheap.
+const MAX_BLOCKS_PER_FILE: usize = 100;
+
 /// From this many files on, they are read as one batch on every core (the
 /// batch reader's start-up costs more than a few single reads).
 const BATCH_FROM: usize = 64;
 
 /// The values roles of `files` (head files) in `tree`.
-pub fn roles(tree: &HeadTree<'_>, files: &[BlobRef]) -> Result<Roles, GitError> {
+pub fn roles(
+    tree: &HeadTree<'_>,
+    files: &[BlobRef],
+    notices: &mut Vec<String>,
+) -> Result<Roles, GitError> {
     let files: Vec<&BlobRef> = files.iter().filter(|f| is_yaml(&f.path)).collect();
     // Most files are manifests without a literal block: their bytes say
     // so (read as one batch), and nothing else is read for them.
@@ -84,6 +93,7 @@ pub fn roles(tree: &HeadTree<'_>, files: &[BlobRef]) -> Result<Roles, GitError> 
         by_dir.entry(dir).or_default().push((file, shape));
     }
     let mut roles = Roles::new();
+    let mut seen: HashSet<(String, ValuesRole)> = HashSet::new();
     for (dir, shaped) in by_dir {
         let pick = |wanted: Shape| -> Vec<&BlobRef> {
             shaped
@@ -103,33 +113,43 @@ pub fn roles(tree: &HeadTree<'_>, files: &[BlobRef]) -> Result<Roles, GitError> 
             &values_files,
             &block_files,
             kustomization.as_ref(),
+            notices,
         )?;
         if candidates.is_empty() {
             continue;
         }
-        for release in releases(tree, dir, &entries, &files, kustomization.as_ref())? {
-            for candidate in &candidates {
-                let takes = release.entries.iter().any(|entry| {
-                    entry.kind == candidate.kind
-                        && entry.name == candidate.name
-                        && entry.key == candidate.key
-                });
+        // By (kind, name, key): a hostile file with many keys and many
+        // entries still costs one look-up per key.
+        let releases = releases(tree, dir, &entries, &files, kustomization.as_ref())?;
+        let mut takers: HashMap<(&str, &str, &str), Vec<&Release>> = HashMap::new();
+        for release in &releases {
+            for entry in &release.entries {
+                takers
+                    .entry((&entry.kind, &entry.name, &entry.key))
+                    .or_default()
+                    .push(release);
+            }
+        }
+        for candidate in &candidates {
+            let wanted = (
+                candidate.kind.as_str(),
+                candidate.name.as_str(),
+                candidate.key.as_str(),
+            );
+            for release in takers.get(&wanted).map_or(&[][..], Vec::as_slice) {
                 let same_namespace = match (&release.namespace, &candidate.namespace) {
                     (Some(a), Some(b)) => a == b,
                     _ => true,
                 };
-                if takes && same_namespace {
-                    let role = ValuesRole {
-                        holder: candidate
-                            .holder
-                            .clone()
-                            .map(|id| (id, candidate.key.clone())),
-                        release: release.name.clone(),
-                    };
-                    let known = roles.entry(candidate.path.clone()).or_default();
-                    if !known.contains(&role) {
-                        known.push(role);
-                    }
+                let role = ValuesRole {
+                    holder: candidate
+                        .holder
+                        .clone()
+                        .map(|id| (id, candidate.key.clone())),
+                    release: release.name.clone(),
+                };
+                if same_namespace && seen.insert((candidate.path.clone(), role.clone())) {
+                    roles.entry(candidate.path.clone()).or_default().push(role);
                 }
             }
         }
@@ -241,6 +261,7 @@ fn candidates(
     values_files: &[&BlobRef],
     block_files: &[&BlobRef],
     kustomization: Option<&Kustomization>,
+    notices: &mut Vec<String>,
 ) -> Result<Vec<Candidate>, GitError> {
     let mut found = Vec::new();
     for blob in values_files {
@@ -260,10 +281,11 @@ fn candidates(
     }
     for blob in block_files {
         let path = blob.path.as_str();
+        let mut blocks = 0;
         let Some(file) = tree.load(path)? else {
             continue;
         };
-        for doc in &file.parsed.documents {
+        'documents: for doc in &file.parsed.documents {
             let Some(id) = ObjectId::of(&doc.root).filter(|id| data_key(id).is_some()) else {
                 continue;
             };
@@ -275,7 +297,15 @@ fn candidates(
                 let Some(key) = key.scalar_text() else {
                     continue;
                 };
-                if literal_block(value, &file).is_some() {
+                if is_literal_block(value, &file) {
+                    blocks += 1;
+                    if blocks > MAX_BLOCKS_PER_FILE {
+                        notices.push(format!(
+                            "{path}: more than {MAX_BLOCKS_PER_FILE} ConfigMap/Secret keys hold literal blocks; \
+                             only the first {MAX_BLOCKS_PER_FILE} are read as Helm values for `valuesFrom`"
+                        ));
+                        break 'documents;
+                    }
                     found.push(Candidate {
                         path: path.to_string(),
                         kind: id.kind.clone(),
@@ -389,48 +419,67 @@ pub fn image_sites(file: &LoadedFile, role: &ValuesRole) -> Vec<ImageSite> {
             .filter(|doc| !is_sops_encrypted(&doc.root))
             .filter_map(|doc| doc.root.get(data_field(id))?.get(key))
             .filter_map(|value| literal_block(value, file))
-            .flat_map(|values| {
-                values
-                    .documents
-                    .first()
-                    .map(|doc| values_sites(&doc.root, &prefix))
-                    .unwrap_or_default()
-            })
+            .flat_map(|block| block.image_sites(&prefix))
             .collect(),
     }
 }
 
-/// The YAML inside a literal block scalar (`key: |`), parsed so that its
-/// positions are positions in `file`: the text outside the block's lines is
-/// blanked (every byte but line ends made a space), and a literal block's
-/// lines are its value as written, indented. Other scalar styles fold or
-/// escape their text, so positions inside them cannot be kept: `None`.
-fn literal_block(value: &Node, file: &LoadedFile) -> Option<crate::yaml::ParsedYaml> {
+/// Whether a value is written as a literal block scalar (`key: |`); its
+/// content is parsed only for a release that takes it.
+fn is_literal_block(value: &Node, file: &LoadedFile) -> bool {
+    value.scalar_text().is_some()
+        && file
+            .source
+            .text()
+            .get(value.span.start..)
+            .is_some_and(|text| text.starts_with('|'))
+}
+
+/// The values in a literal block scalar (`key: |`), with positions in
+/// `file`: a literal block's lines are its value as written (indented), so
+/// they are parsed where they stand and every position moved by where they
+/// start. The work is that of the block alone, however many a file holds.
+/// Other scalar styles fold or escape their text, so positions inside them
+/// cannot be kept: `None`.
+fn literal_block(value: &Node, file: &LoadedFile) -> Option<Block> {
     value.scalar_text()?;
     let text = file.source.text();
     if !text.get(value.span.start..)?.starts_with('|') {
         return None;
     }
-    let content_start = value.span.start + text[value.span.start..].find('\n')? + 1;
-    let content_end = value.span.end.min(text.len());
-    if content_start >= content_end {
-        return None;
-    }
-    let blanked = blank_outside(text, content_start..content_end)?;
-    let parsed = crate::yaml::parse(&blanked, &Limits::default());
-    (parsed.error.is_none() && parsed.documents.len() == 1).then_some(parsed)
+    let start = value.span.start + text[value.span.start..].find('\n')? + 1;
+    let end = value.span.end.min(text.len());
+    let lines = text.get(start..end).filter(|lines| !lines.is_empty())?;
+    let parsed = crate::yaml::parse(lines, &Limits::default());
+    (parsed.error.is_none() && parsed.documents.len() == 1).then_some(Block { parsed, start })
 }
 
-/// `text` with every byte outside `keep` (other than line ends) made a
-/// space; `keep` is whole lines, so multi-byte characters stay whole.
-fn blank_outside(text: &str, keep: std::ops::Range<usize>) -> Option<String> {
-    let mut bytes = text.as_bytes().to_vec();
-    for (at, byte) in bytes.iter_mut().enumerate() {
-        if *byte != b'\n' && !keep.contains(&at) {
-            *byte = b' ';
-        }
+/// A literal block's values, parsed from its lines, which start at `start`.
+struct Block {
+    parsed: crate::yaml::ParsedYaml,
+    start: usize,
+}
+
+impl Block {
+    fn image_sites(&self, prefix: &str) -> Vec<ImageSite> {
+        let moved = |span: Span| Span::new(span.start + self.start, span.end + self.start);
+        let Some(doc) = self.parsed.documents.first() else {
+            return Vec::new();
+        };
+        values_sites(&doc.root, prefix)
+            .into_iter()
+            .map(|mut site| {
+                site.span = moved(site.span);
+                for (span, _) in &mut site.related {
+                    *span = moved(*span);
+                }
+                for (_, span) in &mut site.parts {
+                    *span = moved(*span);
+                }
+                site
+            })
+            .collect()
     }
-    String::from_utf8(bytes).ok()
 }
 
 #[cfg(test)]

@@ -132,3 +132,45 @@ fn all_lists_every_image_a_release_takes_from_values() {
         "{out:#}"
     );
 }
+
+/// A hostile file (5,000 literal blocks, all taken by a release) stays
+/// cheap: the first 100 blocks are read as values, and the report says so.
+#[test]
+fn many_literal_blocks_are_capped_with_a_notice() {
+    use support::gitrepo::Entry;
+    let keys = 5_000;
+    let file = |tag: &str| {
+        let mut text = String::from(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: many, namespace: apps}\ndata:\n",
+        );
+        for n in 0..keys {
+            text.push_str(&format!("  k{n}: |\n    image: registry.test/x{n}:{tag}\n"));
+        }
+        text.push_str("---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: r, namespace: apps}\nspec:\n  valuesFrom:\n");
+        for n in 0..keys {
+            text.push_str(&format!(
+                "    - {{kind: ConfigMap, name: many, valuesKey: k{n}}}\n"
+            ));
+        }
+        text
+    };
+    let repo = support::gitrepo::repo_from_entries(
+        "values-from-many-blocks",
+        &[Entry::file("apps/many.yaml", file("1"))],
+        &[Entry::file("apps/many.yaml", file("2"))],
+    );
+    let (code, stdout, stderr) = support::gitrepo::check_dir(repo.path(), &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["images"].as_array().unwrap().len(), 100);
+    let human = support::gitrepo::fluxgate()
+        .args(["check", "--offline", "--repo"])
+        .arg(repo.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("apps/many.yaml: more than 100 ConfigMap/Secret keys hold literal blocks"),
+        "{text}"
+    );
+}
