@@ -76,15 +76,37 @@ pub fn yaml_document(data: &[u8]) {
         check_spans(file);
     }
 
+    // Every ConfigMap/Secret key, and the file itself, as values some
+    // HelmRelease takes with `valuesFrom`.
+    let roles = every_values_role(&head);
     let mut base_index = BaseIndex::default();
     for file in &base_files {
         base_index.add(file, Some(path));
+        base_index.add_values(file, path, &roles);
+    }
+    let text = head.source.text();
+    for role in &roles {
+        for site in crate::values_from::image_sites(&head, role) {
+            for span in [site.span]
+                .into_iter()
+                .chain(site.related.iter().map(|(span, _)| *span))
+                .chain(site.parts.iter().map(|(_, span)| *span))
+            {
+                assert!(
+                    span.start <= span.end
+                        && span.end <= text.len()
+                        && text.is_char_boundary(span.start)
+                        && text.is_char_boundary(span.end),
+                    "values site span {span:?} outside the text"
+                );
+            }
+        }
     }
     let mut findings = parse_findings(&head);
     let suppressions = suppress::collect(&head);
     let touched = base.is_some().then_some(&base_index);
     let fields = crate::k8s::custom::ImageFields::default();
-    for image_use in changes::image_uses(&head, touched, true, &fields, &[]) {
+    for image_use in changes::image_uses(&head, touched, true, &fields, &roles) {
         let (_, finding) = images::record(image_use, true);
         findings.extend(finding);
     }
@@ -96,6 +118,36 @@ pub fn yaml_document(data: &[u8]) {
     let head_files = [head];
     findings.extend(rules::check_changes(&pairs::pair(&base_files, &head_files)));
     let _ = suppress::apply(findings, &suppressions);
+}
+
+fn every_values_role(file: &LoadedFile) -> Vec<crate::values_from::ValuesRole> {
+    let release = "apps/fuzz".to_string();
+    let mut roles = vec![crate::values_from::ValuesRole {
+        holder: None,
+        release: release.clone(),
+    }];
+    for doc in &file.parsed.documents {
+        let Some(id) = crate::k8s::ObjectId::of(&doc.root) else {
+            continue;
+        };
+        for data in ["data", "stringData"] {
+            for (key, _) in doc
+                .root
+                .get(data)
+                .and_then(Node::as_mapping)
+                .unwrap_or_default()
+            {
+                if let Some(key) = key.scalar_text() {
+                    roles.push(crate::values_from::ValuesRole {
+                        holder: Some((id.clone(), key.to_string())),
+                        release: release.clone(),
+                    });
+                }
+            }
+        }
+    }
+    roles.truncate(64);
+    roles
 }
 
 /// Every node span lies inside the text and starts on a char boundary, so
