@@ -167,7 +167,7 @@ struct Kustomization {
 /// What a changed file can hold, by a look at its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shape {
-    /// Helm values (no top-level `kind:`, something image-like): a
+    /// Helm values (no top-level `apiVersion:`, something image-like): a
     /// generator may make it a ConfigMap key.
     Values,
     /// A manifest that may hold a ConfigMap or Secret with a literal block.
@@ -177,7 +177,9 @@ enum Shape {
 
 fn shape(bytes: &[u8]) -> Shape {
     let has = |needle: &[u8]| memchr::memmem::find(bytes, needle).is_some();
-    let manifest = bytes.starts_with(b"kind:") || has(b"\nkind:");
+    // A manifest has a top-level `apiVersion`; a values file may well have
+    // a top-level `kind` (fluent-bit's chart takes `kind: DaemonSet`).
+    let manifest = bytes.starts_with(b"apiVersion:") || has(b"\napiVersion:");
     if !manifest {
         if has(b"mage") || has(b"repository") {
             Shape::Values

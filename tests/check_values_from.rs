@@ -66,7 +66,7 @@ fn images_in_values_from_are_checked_where_they_are_written() {
     assert_eq!(
         places(json),
         [
-            ("image-not-found", "apps/podinfo/values.yaml", 4, 8),
+            ("image-not-found", "apps/podinfo/values.yaml", 5, 8),
             ("image-not-found", "apps/worker/worker.yaml", 10, 12),
         ],
         "{json:#}"
@@ -77,7 +77,7 @@ fn images_in_values_from_are_checked_where_they_are_written() {
             row(
                 "registry.test/acme/podinfo:6.5.5",
                 "apps/podinfo/values.yaml",
-                4,
+                5,
                 "modified",
                 "missing"
             ),
