@@ -178,12 +178,19 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     let mut chart_uses = Vec::new();
     let mut chart_sources = charts::SourceIndex::default();
     let mut moved_repositories = Vec::new();
+    let mut head_repositories = HashSet::new();
     for file in analyse_head_files(&repo, &scope, &head_files, &mut report.notices)? {
         report.notices.extend(file.notice);
         findings.extend(file.findings);
         suppressions.extend(file.suppressions);
         image_uses.extend(file.image_uses);
         chart_uses.extend(file.chart_uses);
+        head_repositories.extend(
+            file.chart_sources
+                .iter()
+                .filter(|s| matches!(s.source, crate::k8s::charts::Source::HelmRepository { .. }))
+                .map(|s| s.id.clone()),
+        );
         chart_sources.extend(file.chart_sources);
         moved_repositories.extend(file.moved_repositories);
         sources.insert(file.source);
@@ -216,6 +223,12 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         &base_files,
         &changed_head_files,
     )));
+    if base.is_some() && !args.all {
+        moved_repositories.extend(charts::moved::removed_repositories(
+            &chart_base,
+            &head_repositories,
+        ));
+    }
     if !moved_repositories.is_empty() {
         add_charts_of_moved_repositories(
             &repo,

@@ -52,9 +52,9 @@ pub struct ChartUse {
     pub id: ObjectId,
     pub site: ChartSite,
     pub change: Change,
-    /// The URL of a HelmRepository the change moved, when that (not the
-    /// site itself) is why the chart is checked: findings go there.
-    pub moved_by: Option<Location>,
+    /// A HelmRepository the change moved or removed, when that (not the
+    /// site itself) is why the chart is checked.
+    pub moved_by: Option<moved::MovedBy>,
 }
 
 /// The chart sites of a head file that the change added or modified (with
@@ -233,7 +233,7 @@ fn resolve_one(chart_use: ChartUse, sources: &SourceIndex, facts: &RepoFacts<'_>
         resolved_version: None,
     };
     let mut related = Vec::new();
-    let target = target_of(
+    let mut target = target_of(
         &site,
         namespace.as_deref(),
         sources,
@@ -243,7 +243,22 @@ fn resolve_one(chart_use: ChartUse, sources: &SourceIndex, facts: &RepoFacts<'_>
         0,
     );
     let (at, related) = match moved_by {
-        Some(url) => {
+        // Unless another definition of it stands elsewhere in the tree.
+        Some(moved::MovedBy::Removed(id))
+            if !matches!(&site, ChartSite::Template { source, .. }
+                if sources.find(source, namespace.as_deref()).is_ok()) =>
+        {
+            target = Target::Missing {
+                detail: format!(
+                    "its source {} {} is removed by this change",
+                    id.kind,
+                    id.display_name()
+                ),
+            };
+            (record.location.clone(), Vec::new())
+        }
+        Some(moved::MovedBy::Removed(_)) => (record.location.clone(), related),
+        Some(moved::MovedBy::Url(url)) => {
             let used_here = format!(
                 "{} {} takes chart {} from it",
                 record.kind,

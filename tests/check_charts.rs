@@ -256,6 +256,43 @@ fn a_moved_helm_repository_checks_the_releases_that_use_it() {
     assert_eq!(server.count("GET", "/podinfo/index.yaml"), 0);
 }
 
+/// A PR that removes a HelmRepository a release still takes its chart from
+/// breaks that release at the next reconcile: `chart-not-found` at the
+/// release, offline too (nothing to ask: the source is gone).
+#[test]
+fn a_removed_helm_repository_still_in_use_is_reported_at_its_releases() {
+    use support::gitrepo::Entry;
+    let fixture = support::gitrepo::fixture_dir("helm-repository-moved").join("base");
+    let read = |path: &str| std::fs::read_to_string(fixture.join(path)).unwrap();
+    let sources = "infrastructure/sources/helm-repositories.yaml";
+    let tree = |sources_text: String| {
+        vec![
+            Entry::file(sources, sources_text),
+            Entry::file("apps/podinfo.yaml", read("apps/podinfo.yaml")),
+            Entry::file("apps/stable.yaml", read("apps/stable.yaml")),
+        ]
+    };
+    let base = tree(read(sources));
+    // Only the `podinfo` repository is left; `stable` is removed.
+    let head = tree(read(sources).split("---\n").next().unwrap().to_string());
+    let repo = support::gitrepo::repo_from_entries("helm-repository-removed", &base, &head);
+    let (code, stdout, stderr) = support::gitrepo::check_dir(repo.path(), &[]);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        support::gitrepo::places(&json),
+        [("chart-not-found", "apps/stable.yaml", 13, 16)],
+        "{json:#}"
+    );
+    let message = json["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("its source HelmRepository flux-system/stable is removed by this change"),
+        "{message}"
+    );
+    // The releases on the repository that stays are not checked again.
+    assert_eq!(json["charts"].as_array().unwrap().len(), 1, "{json:#}");
+}
+
 #[test]
 fn offline_lists_charts_without_asking() {
     let repo =

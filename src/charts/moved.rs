@@ -10,13 +10,25 @@ use crate::finding::Location;
 use crate::k8s::charts::{self, ChartSite, Source, Written};
 use crate::k8s::ObjectId;
 use crate::load::LoadedFile;
+use std::collections::HashSet;
 
-/// A HelmRepository the change points somewhere new.
+/// A HelmRepository the change points somewhere new, or removes.
 #[derive(Debug, Clone)]
 pub struct MovedRepository {
     pub id: ObjectId,
-    /// Its `spec.url` at head: where findings about its charts go.
-    pub url: Location,
+    /// Its `spec.url` at head: where findings about its charts go; `None`
+    /// when the change removed it (they go to each release, whose source
+    /// is then not found).
+    pub url: Option<Location>,
+}
+
+/// Why a chart is checked though its release did not change.
+#[derive(Debug, Clone)]
+pub enum MovedBy {
+    /// Its repository's new `spec.url`: findings go there.
+    Url(Location),
+    /// Its repository, which the change removed: the chart cannot be fetched.
+    Removed(ObjectId),
 }
 
 /// What a HelmRepository's charts are fetched by: its URL and protocol.
@@ -38,12 +50,29 @@ pub fn moved_repositories(head: &LoadedFile, base: &ChartBase) -> Vec<MovedRepos
         };
         if base.repositories.get(&id) != Some(&address(&url, oci)) {
             moved.push(MovedRepository {
-                url: Location::new(&head.source, url.span),
+                url: Some(Location::new(&head.source, url.span)),
                 id,
             });
         }
     }
     moved
+}
+
+/// The HelmRepositories of the changed files at the base that none of them
+/// defines at head (`head`: the ids they define): removed by the change,
+/// so a release still using one fails to fetch its chart.
+pub fn removed_repositories(base: &ChartBase, head: &HashSet<ObjectId>) -> Vec<MovedRepository> {
+    let mut removed: Vec<MovedRepository> = base
+        .repositories
+        .keys()
+        .filter(|id| !head.contains(*id))
+        .map(|id| MovedRepository {
+            id: id.clone(),
+            url: None,
+        })
+        .collect();
+    removed.sort_by(|a, b| a.id.cmp(&b.id));
+    removed
 }
 
 /// Whether a file can take a chart from one of `moved`: a cheap test before
@@ -84,7 +113,10 @@ pub fn uses_of(file: &LoadedFile, moved: &[MovedRepository]) -> Vec<ChartUse> {
                 id,
                 site,
                 change: Change::Unchanged,
-                moved_by: Some(from.url.clone()),
+                moved_by: Some(match &from.url {
+                    Some(url) => MovedBy::Url(url.clone()),
+                    None => MovedBy::Removed(from.id.clone()),
+                }),
             });
         }
     }
