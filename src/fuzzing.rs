@@ -176,6 +176,37 @@ fn check_spans(file: &LoadedFile) {
     }
 }
 
+/// `git_pack`: a pack and its index, as git stores them (input: the
+/// index's length as 4 big-endian bytes, the index, then the pack), read by
+/// fluxgate's own pack reader. Every object either comes back as exactly
+/// what its id names or is left to libgit2 (`None`); nothing panics.
+pub fn git_pack(data: &[u8]) {
+    git_pack_objects(data);
+}
+
+/// [`git_pack`], saying how many objects the reader gave.
+pub fn git_pack_objects(data: &[u8]) -> usize {
+    let Some((length, rest)) = data.split_first_chunk::<4>() else {
+        return 0;
+    };
+    let Some((index, pack)) = rest.split_at_checked(u32::from_be_bytes(*length) as usize) else {
+        return 0;
+    };
+    // A directory of its own per call (tests replay inputs on several
+    // threads), written afresh: the reader maps the files.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let objects =
+        std::env::temp_dir().join(format!("fluxgate-fuzz-pack-{}-{call}", std::process::id()));
+    let dir = objects.join("pack");
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    std::fs::write(dir.join("fuzz.idx"), index).expect("write the index");
+    std::fs::write(dir.join("fuzz.pack"), pack).expect("write the pack");
+    let given = crate::git::read_every_packed_object(&objects, 1 << 20);
+    let _ = std::fs::remove_dir_all(&objects);
+    given
+}
+
 /// `suppression_comment`: parse, then check the parts come back trimmed.
 pub fn suppression_comment(data: &[u8]) {
     let Ok(input) = std::str::from_utf8(data) else {

@@ -150,6 +150,25 @@ impl Packs {
         names(id, kind, &bytes).then_some(Packed::Object(kind, bytes))
     }
 
+    /// Every id the packs' indexes list (for the fuzz target, which reads
+    /// them all).
+    pub fn ids(&self) -> Vec<Oid> {
+        let mut ids = Vec::new();
+        for pack in self.packs.iter() {
+            let names = 8 + 1024;
+            for at in 0..pack.count {
+                let Some(name) = pack
+                    .index
+                    .get(names + at * ID_LEN..names + (at + 1) * ID_LEN)
+                else {
+                    break;
+                };
+                ids.extend(Oid::from_bytes(name).ok());
+            }
+        }
+        ids
+    }
+
     /// Which pack holds `id`, and where (also to read many objects in the
     /// order they are stored).
     pub fn locate(&self, id: Oid) -> Option<(usize, usize)> {
@@ -217,6 +236,12 @@ impl Packs {
         }
         let data = &self.packs[pack].data;
         let input = data.get(entry.body..data.len().checked_sub(ID_LEN)?)?;
+        // zlib expands at most about 1032 to 1: a damaged header claiming
+        // more than the rest of the pack can give is refused before its
+        // room is reserved.
+        if entry.size > input.len().saturating_mul(1032).saturating_add(64) {
+            return None;
+        }
         // Room for the size the header gives: a longer stream stops short
         // of its end (no `StreamEnd`) and is refused.
         let mut out = Vec::with_capacity(entry.size);
@@ -399,7 +424,9 @@ fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
     if size > MAX_OBJECT_BYTES {
         return None;
     }
-    let mut out = Vec::with_capacity(size);
+    // Grown as the copies and inserts come: a damaged delta may claim any
+    // size up to the limit.
+    let mut out = Vec::with_capacity(size.min(1 << 20));
     while let Some((&op, rest)) = at.split_first() {
         at = rest;
         if op & 0x80 != 0 {
