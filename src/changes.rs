@@ -92,6 +92,26 @@ pub fn image_uses(
     roles: &[ValuesRole],
 ) -> Vec<ImageUse> {
     let mut uses = Vec::new();
+    let mut add =
+        |kind: &str, name: &str, sites: Vec<ImageSite>, before: Option<Option<&SiteMap>>| {
+            for site in sites {
+                let change = match before {
+                    Some(before) => extract::change_of(&site, before),
+                    None => Change::Unchanged,
+                };
+                if all || change != Change::Unchanged {
+                    uses.push(ImageUse {
+                        source: head.source.clone(),
+                        kind: kind.to_string(),
+                        name: name.to_string(),
+                        site,
+                        change,
+                        related: Vec::new(),
+                        blame: None,
+                    });
+                }
+            }
+        };
     for doc in &head.parsed.documents {
         if extract::is_sops_encrypted(&doc.root) {
             continue;
@@ -100,43 +120,16 @@ pub fn image_uses(
             extract::document_images(&head.source.path, &doc.root, fields);
         let id = ObjectId::of(&doc.root);
         let before = base.map(|b| b.lookup(&head.source.path, doc.index, id.as_ref()));
-        for site in sites {
-            let change = match before {
-                Some(before) => extract::change_of(&site, before),
-                None => Change::Unchanged,
-            };
-            if all || change != Change::Unchanged {
-                uses.push(ImageUse {
-                    source: head.source.clone(),
-                    kind: kind.clone(),
-                    name: name.clone(),
-                    site,
-                    change,
-                    related: Vec::new(),
-                    blame: None,
-                });
-            }
-        }
+        add(&kind, &name, sites, before);
     }
     for role in roles {
         let before = base.map(|b| b.by_values.get(&(head.source.path.clone(), role_key(role))));
-        for site in values_from::image_sites(head, role) {
-            let change = match before {
-                Some(before) => extract::change_of(&site, before),
-                None => Change::Unchanged,
-            };
-            if all || change != Change::Unchanged {
-                uses.push(ImageUse {
-                    source: head.source.clone(),
-                    kind: "HelmRelease".into(),
-                    name: role.release.clone(),
-                    site,
-                    change,
-                    related: Vec::new(),
-                    blame: None,
-                });
-            }
-        }
+        add(
+            "HelmRelease",
+            &role.release,
+            values_from::image_sites(head, role),
+            before,
+        );
     }
     uses
 }

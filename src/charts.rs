@@ -61,16 +61,7 @@ pub struct ChartUse {
 /// `all`, every one). `base` is `None` for a file the change did not touch.
 pub fn chart_uses(head: &LoadedFile, base: Option<&ChartBase>, all: bool) -> Vec<ChartUse> {
     let mut uses = Vec::new();
-    for doc in &head.parsed.documents {
-        if is_sops_encrypted(&doc.root) {
-            continue;
-        }
-        let Some(id) = ObjectId::of(&doc.root) else {
-            continue;
-        };
-        let Some(site) = charts::chart_site(&doc.root, &id) else {
-            continue;
-        };
+    for (id, site) in chart_sites(head) {
         let change = match base.map(|b| b.by_object.get(&id)) {
             None => Change::Unchanged,
             Some(None) => Change::Added,
@@ -88,6 +79,20 @@ pub fn chart_uses(head: &LoadedFile, base: Option<&ChartBase>, all: bool) -> Vec
         }
     }
     uses
+}
+
+/// The chart sites of a file's documents (SOPS-encrypted ones left out:
+/// their values are ciphertext), with their objects.
+pub fn chart_sites(file: &LoadedFile) -> impl Iterator<Item = (ObjectId, ChartSite)> + '_ {
+    file.parsed
+        .documents
+        .iter()
+        .filter(|doc| !is_sops_encrypted(&doc.root))
+        .filter_map(|doc| {
+            let id = ObjectId::of(&doc.root)?;
+            let site = charts::chart_site(&doc.root, &id)?;
+            Some((id, site))
+        })
 }
 
 /// A source object found in the head tree.

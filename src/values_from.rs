@@ -15,7 +15,7 @@ use crate::deploy::tree::{join, HeadTree};
 use crate::extract::is_sops_encrypted;
 use crate::git::{is_yaml, BlobRef, EntryKind, GitError, TreeEntry};
 use crate::k8s::flux::{is_helm_release, values_from, values_sites, ValuesFrom};
-use crate::k8s::kustomize::{generated_keys, is_kustomize_config};
+use crate::k8s::kustomize::generated_keys;
 use crate::k8s::{ImageSite, ObjectId};
 use crate::load::LoadedFile;
 use crate::source::Span;
@@ -222,16 +222,10 @@ fn kustomization_of(
         if !entries.iter().any(|e| e.name == name) {
             continue;
         }
-        let path = join(dir, name).unwrap_or_else(|| name.to_string());
-        let Some(file) = tree.load(&path)? else {
+        let Some((file, config)) = crate::deploy::layers::config_file(tree, dir, name)? else {
             continue;
         };
-        let Some(doc) = file
-            .parsed
-            .documents
-            .iter()
-            .find(|d| is_kustomize_config(&d.root))
-        else {
+        let Some(doc) = config.map(|at| &file.parsed.documents[at]) else {
             return Ok(None);
         };
         let text = |key: &str| doc.root.get(key).and_then(Node::scalar_text);

@@ -586,22 +586,9 @@ fn images_entries_rewrite_only_what_kustomize_rewrites() {
     let (code, stdout, stderr) = support::gitrepo::check_dir(repo.path(), &[]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let listed: Vec<(String, String, u64)> = json["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["reference"].as_str().unwrap().to_string(),
-                i["file"].as_str().unwrap().to_string(),
-                i["line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    let row =
-        |reference: &str, file: &str, line: u64| (reference.to_string(), file.to_string(), line);
+    let row = |reference: &str, file: &str, line: u64| row(reference, file, line, "skipped");
     assert_eq!(
-        listed,
+        images(&json),
         [
             row("registry.test/a:2", "app/deployment.yaml", 9),
             row("registry.test/mirror/b:3", "app/deployment.yaml", 11),

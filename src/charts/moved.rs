@@ -5,7 +5,7 @@
 //! moved it, with a label at the release that uses it.
 
 use super::{ChartBase, ChartUse};
-use crate::extract::{is_sops_encrypted, Change};
+use crate::extract::Change;
 use crate::finding::Location;
 use crate::k8s::charts::{self, ChartSite, Source, Written};
 use crate::k8s::ObjectId;
@@ -86,16 +86,7 @@ pub fn may_use(bytes: &[u8], moved: &[MovedRepository]) -> bool {
 /// chart from one of `moved`, as uses to check again.
 pub fn uses_of(file: &LoadedFile, moved: &[MovedRepository]) -> Vec<ChartUse> {
     let mut uses = Vec::new();
-    for doc in &file.parsed.documents {
-        if is_sops_encrypted(&doc.root) {
-            continue;
-        }
-        let Some(id) = ObjectId::of(&doc.root) else {
-            continue;
-        };
-        let Some(site) = charts::chart_site(&doc.root, &id) else {
-            continue;
-        };
+    for (id, site) in super::chart_sites(file) {
         let ChartSite::Template { source, .. } = &site else {
             continue;
         };

@@ -106,21 +106,38 @@ pub struct Layer {
 
 pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-/// The kustomization file of `dir`, if it has one.
-pub fn layer_at(tree: &HeadTree<'_>, dir: &str) -> Result<Option<Layer>, GitError> {
-    for name in FILE_NAMES {
-        let path = join(dir, name).unwrap_or_else(|| name.to_string());
-        let Some(file) = tree.load(&path)? else {
-            continue;
-        };
-        let Some(doc) = file
+/// A kustomization file, loaded, with the index of its kustomize config
+/// document (`None`: the file holds none).
+pub type ConfigFile = (std::rc::Rc<crate::load::LoadedFile>, Option<usize>);
+
+/// The kustomization file named `name` in `dir`; `Ok(None)` when there is
+/// no such file.
+pub fn config_file(
+    tree: &HeadTree<'_>,
+    dir: &str,
+    name: &str,
+) -> Result<Option<ConfigFile>, GitError> {
+    let path = join(dir, name).unwrap_or_else(|| name.to_string());
+    Ok(tree.load(&path)?.map(|file| {
+        let config = file
             .parsed
             .documents
             .iter()
-            .find(|d| is_kustomize_config(&d.root))
-        else {
+            .position(|d| is_kustomize_config(&d.root));
+        (file, config)
+    }))
+}
+
+/// The kustomization file of `dir`, if it has one.
+pub fn layer_at(tree: &HeadTree<'_>, dir: &str) -> Result<Option<Layer>, GitError> {
+    for name in FILE_NAMES {
+        let Some((file, config)) = config_file(tree, dir, name)? else {
+            continue;
+        };
+        let Some(doc) = config.map(|at| &file.parsed.documents[at]) else {
             return Ok(None);
         };
+        let path = file.source.path.clone();
         let mut layer = Layer {
             dir: dir.to_string(),
             path,
