@@ -139,8 +139,9 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
                 let file = load::load(&repo, Side::Base, blob, &limits)?;
                 let head_path = change.head.as_ref().map(|h| h.path.as_str());
                 base_index.add(&file, head_path);
-                if let Some(roles) = head_path.and_then(|path| values_roles.get(path)) {
-                    base_index.add_values(&file, head_path.unwrap_or_default(), roles);
+                if let Some(path) = head_path {
+                    let roles = values_roles.get(path).map_or(&[][..], Vec::as_slice);
+                    base_index.add_values(&file, path, roles);
                 }
                 chart_base.add(&file);
                 sources.insert(file.source.clone());

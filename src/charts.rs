@@ -328,10 +328,7 @@ fn describe_version(record: &ChartRecord) -> String {
 
 /// `podinfo 6.5.4 from https://...`, for messages.
 pub fn describe(record: &ChartRecord) -> String {
-    let mut out = record.chart.clone();
-    if let Some(version) = &record.version {
-        out.push_str(&format!(" {version}"));
-    }
+    let mut out = describe_version(record);
     // An unresolved chart's detail names its source already.
     if !record.repository.is_empty() && record.status != ImageStatus::Unresolved {
         out.push_str(&format!(" from {}", record.repository));
