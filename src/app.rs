@@ -359,16 +359,28 @@ fn analyse_head_file(scope: &HeadScope<'_>, blob: &BlobRef, content: crate::git:
     };
     // A file the change did not touch (only listed with `--all`) is unchanged.
     let touched = !scope.base_known || scope.changed_paths.contains(blob.path.as_str());
+    let roles = scope
+        .values_roles
+        .get(&blob.path)
+        .map_or(&[][..], Vec::as_slice);
     let image_uses = changes::image_uses(
         &file,
         touched.then_some(scope.base_index),
         args.all,
         &scope.base_index.fields,
-        scope
-            .values_roles
-            .get(&blob.path)
-            .map_or(&[][..], Vec::as_slice),
+        roles,
     );
+    let mut findings = parse_findings(&file);
+    for role in roles {
+        if let Some((span, problem)) = values_from::values_error(&file, role) {
+            findings.push(yaml_invalid::values_finding(
+                &file.source,
+                span,
+                &role.describe(),
+                &problem,
+            ));
+        }
+    }
     let chart_uses = charts::chart_uses(&file, touched.then_some(scope.chart_base), args.all);
     let chart_sources = charts::sources_of(&file);
     // Without a base (`--all` where no base revision exists) there is
@@ -379,7 +391,7 @@ fn analyse_head_file(scope: &HeadScope<'_>, blob: &BlobRef, content: crate::git:
     HeadFile {
         source: file.source.clone(),
         notice,
-        findings: parse_findings(&file),
+        findings,
         suppressions,
         image_uses,
         chart_uses,

@@ -33,6 +33,20 @@ pub struct ValuesRole {
 }
 
 impl ValuesRole {
+    /// `the Helm values at key values.yaml of ConfigMap apps/x (taken by
+    /// HelmRelease apps/r)`, for messages.
+    pub fn describe(&self) -> String {
+        match &self.holder {
+            None => format!("the Helm values (taken by HelmRelease {})", self.release),
+            Some((id, key)) => format!(
+                "the Helm values at key `{key}` of {} {} (taken by HelmRelease {})",
+                id.kind,
+                id.display_name(),
+                self.release
+            ),
+        }
+    }
+
     /// Where its images are, for people and for matching base and head.
     fn prefix(&self) -> String {
         match &self.holder {
@@ -407,17 +421,37 @@ pub fn image_sites(file: &LoadedFile, role: &ValuesRole) -> Vec<ImageSite> {
             .filter(|doc| doc.root.as_mapping().is_some() && ObjectId::of(&doc.root).is_none())
             .map(|doc| values_sites(&doc.root, &prefix))
             .unwrap_or_default(),
-        Some((id, key)) => file
-            .parsed
-            .documents
-            .iter()
-            .filter(|doc| ObjectId::of(&doc.root).as_ref() == Some(id))
-            .filter(|doc| !is_sops_encrypted(&doc.root))
-            .filter_map(|doc| doc.root.get(data_field(id))?.get(key))
-            .filter_map(|value| literal_block(value, file))
+        Some((id, key)) => blocks(file, id, key)
+            .filter(|block| block.parsed.error.is_none() && block.parsed.documents.len() == 1)
             .flat_map(|block| block.image_sites(&prefix))
             .collect(),
     }
+}
+
+/// Where the values a role names fail to parse, and libyaml's message:
+/// Flux cannot install the release with them. Only for a literal block
+/// (a values file that fails is reported as a file).
+pub fn values_error(file: &LoadedFile, role: &ValuesRole) -> Option<(Span, String)> {
+    let (id, key) = role.holder.as_ref()?;
+    blocks(file, id, key).find_map(|block| {
+        let error = block.parsed.error.as_ref()?;
+        Some((block.moved(error.span), error.message.clone()))
+    })
+}
+
+/// The literal blocks at key `key` of the object `id` in `file`, parsed.
+fn blocks<'a>(
+    file: &'a LoadedFile,
+    id: &'a ObjectId,
+    key: &'a str,
+) -> impl Iterator<Item = Block> + 'a {
+    file.parsed
+        .documents
+        .iter()
+        .filter(move |doc| ObjectId::of(&doc.root).as_ref() == Some(id))
+        .filter(|doc| !is_sops_encrypted(&doc.root))
+        .filter_map(move |doc| doc.root.get(data_field(id))?.get(key))
+        .filter_map(|value| literal_block(value, file))
 }
 
 /// Whether a value is written as a literal block scalar (`key: |`); its
@@ -431,23 +465,22 @@ fn is_literal_block(value: &Node, file: &LoadedFile) -> bool {
             .is_some_and(|text| text.starts_with('|'))
 }
 
-/// The values in a literal block scalar (`key: |`), with positions in
-/// `file`: a literal block's lines are its value as written (indented), so
-/// they are parsed where they stand and every position moved by where they
-/// start. The work is that of the block alone, however many a file holds.
-/// Other scalar styles fold or escape their text, so positions inside them
-/// cannot be kept: `None`.
+/// The values in a literal block scalar (`key: |`), parsed, with positions
+/// in `file`: a literal block's lines are its value as written (indented),
+/// so they are parsed where they stand and every position moved by where
+/// they start. The work is that of the block alone, however many a file
+/// holds. Other scalar styles fold or escape their text, so positions
+/// inside them cannot be kept: `None`, as for an empty block.
 fn literal_block(value: &Node, file: &LoadedFile) -> Option<Block> {
-    value.scalar_text()?;
-    let text = file.source.text();
-    if !text.get(value.span.start..)?.starts_with('|') {
+    if !is_literal_block(value, file) {
         return None;
     }
+    let text = file.source.text();
     let start = value.span.start + text[value.span.start..].find('\n')? + 1;
     let end = value.span.end.min(text.len());
     let lines = text.get(start..end).filter(|lines| !lines.is_empty())?;
     let parsed = crate::yaml::parse(lines, &Limits::default());
-    (parsed.error.is_none() && parsed.documents.len() == 1).then_some(Block { parsed, start })
+    Some(Block { parsed, start })
 }
 
 /// A literal block's values, parsed from its lines, which start at `start`.
@@ -457,8 +490,12 @@ struct Block {
 }
 
 impl Block {
+    fn moved(&self, span: Span) -> Span {
+        Span::new(span.start + self.start, span.end + self.start)
+    }
+
     fn image_sites(&self, prefix: &str) -> Vec<ImageSite> {
-        let moved = |span: Span| Span::new(span.start + self.start, span.end + self.start);
+        let moved = |span: Span| self.moved(span);
         let Some(doc) = self.parsed.documents.first() else {
             return Vec::new();
         };

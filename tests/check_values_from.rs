@@ -174,3 +174,50 @@ fn many_literal_blocks_are_capped_with_a_notice() {
         "{text}"
     );
 }
+
+/// Values a release takes that do not parse fail the release in Flux: a
+/// `yaml-invalid` at the place inside the block, naming the values and the
+/// release. The same block taken by no release is only text.
+#[test]
+fn values_that_do_not_parse_are_reported_inside_the_block() {
+    use support::gitrepo::Entry;
+    let file = |values: &str, taken: bool| {
+        let mut text = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: broken-values, namespace: apps}}\ndata:\n  values.yaml: |\n    image:\n      repository: registry.test/acme/app\n{values}"
+        );
+        if taken {
+            text.push_str("---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: broken, namespace: apps}\nspec:\n  valuesFrom:\n    - {kind: ConfigMap, name: broken-values}\n");
+        }
+        text
+    };
+    let good = "      tag: \"1.0\"\n";
+    // A tab where the block's YAML wants spaces (line 8 of the file).
+    let bad = "      tag: \"1.1\"\n    \tresources: {}\n";
+    for taken in [true, false] {
+        let repo = support::gitrepo::repo_from_entries(
+            "values-from-broken",
+            &[Entry::file("apps/app.yaml", file(good, taken))],
+            &[Entry::file("apps/app.yaml", file(bad, taken))],
+        );
+        let (code, stdout, stderr) = support::gitrepo::check_dir(repo.path(), &[]);
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        if !taken {
+            assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+            assert!(places(&json).is_empty(), "{json:#}");
+            continue;
+        }
+        assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+        assert_eq!(
+            places(&json),
+            [("yaml-invalid", "apps/app.yaml", 9, 5)],
+            "{json:#}"
+        );
+        let message = json["findings"][0]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(
+                "the Helm values at key `values.yaml` of ConfigMap apps/broken-values (taken by HelmRelease apps/broken) in apps/app.yaml are not valid YAML:"
+            ),
+            "{message}"
+        );
+    }
+}

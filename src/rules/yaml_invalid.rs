@@ -34,3 +34,14 @@ pub fn finding(source: &SourceText, span: Span, problem: &str) -> Finding {
     )
     .with_help("fix the YAML at this position; Flux cannot apply this file as it is")
 }
+
+/// The finding for Helm values a HelmRelease takes with `valuesFrom` from a
+/// key of a changed file (`what` names them) that do not parse.
+pub fn values_finding(source: &SourceText, span: Span, what: &str, problem: &str) -> Finding {
+    Finding::new(
+        &YAML_INVALID,
+        Location::new(source, span),
+        format!("{what} in {} are not valid YAML: {problem}", source.path),
+    )
+    .with_help("fix the YAML inside the block; Flux cannot install the release with these values")
+}
