@@ -92,7 +92,12 @@ fn apply_one(
                 ));
             }
         }
-        match &verdict.platforms {
+        // An image volume may hold any OCI artifact: it has no platforms.
+        let platforms = verdict
+            .platforms
+            .as_ref()
+            .filter(|_| !crate::k8s::workloads::is_image_volume(&record.field));
+        match platforms {
             Some(Ok(report)) if !report.missing.is_empty() => {
                 let list = |platforms: &[crate::registry::Platform]| {
                     if platforms.is_empty() {

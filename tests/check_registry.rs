@@ -400,3 +400,41 @@ fn docker_hub_names_are_normalised_before_a_registries_rewrite() {
     assert_eq!(web["digest"], digest);
     assert_eq!(image(&json, "nginx:1.26")["status"], "missing");
 }
+
+/// Image volumes (`volumes[].image.reference`) are pulled like container
+/// images, so they must exist; they may hold any OCI artifact (here a Helm
+/// chart's), which has no platform: `--platform` does not apply to them.
+#[test]
+fn image_volumes_must_exist_and_have_no_platform() {
+    use support::gitrepo::Entry;
+    let registry = TestRegistry::plain();
+    registry.push(
+        &OciLayout::helm_chart("models", "1.0.0"),
+        "org/models:1.0.0",
+    );
+    registry.push(&OciLayout::image("linux", "arm64"), "org/app:v1");
+    let pod = |models: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n    - name: app\n      image: registry.test/org/app:v1\n  volumes:\n    - name: models\n      image:\n        reference: registry.test/org/models:{models}\n    - name: weights\n      image:\n        reference: registry.test/org/weights:{models}\n    - name: scratch\n      emptyDir: {{}}\n"
+        )
+    };
+    let repo = support::gitrepo::repo_from_entries(
+        "image-volumes",
+        &[Entry::file("apps/pod.yaml", pod("0.9.0"))],
+        &[Entry::file("apps/pod.yaml", pod("1.0.0"))],
+    );
+    let env = Isolated::new();
+    let config = config(&env, &registry);
+    let (code, json, stderr) = run(&env, repo.path(), &config, &["--platform", "linux/arm64"]);
+    assert_eq!(code, 1, "{json:#}\n{stderr}");
+    // The artifact exists and gets no platform finding; the missing one is reported.
+    assert_eq!(
+        findings(&json),
+        [("image-not-found".to_string(), 14, 20)],
+        "{json:#}"
+    );
+    let models = image(&json, "org/models:1.0.0");
+    assert_eq!(models["status"], "exists", "{models:#}");
+    assert_eq!(models["field"], "spec.volumes[0].image.reference");
+    assert_eq!(image(&json, "org/weights:1.0.0")["status"], "missing");
+}

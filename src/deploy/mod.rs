@@ -489,6 +489,18 @@ pub fn expand(
 /// written, so checking a rewritten reference there would check an image
 /// the cluster never pulls.
 pub fn rewritten_by_images(field: &str) -> bool {
+    // Image volumes: by kustomize's default field specs, at these two
+    // paths only (not in a CronJob's template).
+    if let Some(volume) = ["spec.volumes[", "spec.template.spec.volumes["]
+        .iter()
+        .find_map(|prefix| {
+            field
+                .strip_prefix(prefix)?
+                .strip_suffix("].image.reference")
+        })
+    {
+        return !volume.is_empty() && volume.bytes().all(|b| b.is_ascii_digit());
+    }
     let Some(item) = field.strip_suffix(".image") else {
         return false;
     };
@@ -814,6 +826,8 @@ mod tests {
             "spec.template.spec.containers[0].image",
             "spec.jobTemplate.spec.template.spec.initContainers[12].image",
             "spec.values.sidecar.containers[0].image",
+            "spec.volumes[0].image.reference",
+            "spec.template.spec.volumes[3].image.reference",
         ] {
             assert!(rewritten_by_images(field), "{field}");
         }
@@ -827,6 +841,8 @@ mod tests {
             "spec.values.containers[x].image",
             "images[0]",
             "image",
+            "spec.jobTemplate.spec.template.spec.volumes[0].image.reference",
+            "spec.values.volumes[0].image.reference",
         ] {
             assert!(!rewritten_by_images(field), "{field}");
         }

@@ -83,7 +83,49 @@ pub fn image_sites(root: &Node, id: &ObjectId) -> Option<Vec<ImageSite>> {
             });
         }
     }
+    sites.extend(image_volume_sites(pod_spec, &prefix));
     Some(sites)
+}
+
+/// Image volumes (`volumes[].image.reference`, Kubernetes 1.31+): an image
+/// or artifact the kubelet pulls like a container's, so it must exist too.
+/// A volume of another type, or an image volume without a reference (left
+/// for a workload controller to fill in), has none.
+fn image_volume_sites(pod_spec: &Node, prefix: &str) -> Vec<ImageSite> {
+    let volumes = pod_spec
+        .get("volumes")
+        .and_then(Node::as_sequence)
+        .unwrap_or_default();
+    let mut sites = Vec::new();
+    for (index, volume) in volumes.iter().enumerate() {
+        let Some(reference) = volume.get("image").and_then(|image| image.get("reference")) else {
+            continue;
+        };
+        let Some(text) = reference.as_str().filter(|t| !t.is_empty()) else {
+            continue;
+        };
+        let field = format!("{prefix}.volumes[{index}].image.reference");
+        let key = match volume.get("name").and_then(Node::scalar_text) {
+            Some(name) => format!("{prefix}.volumes[name={name}].image.reference"),
+            None => field.clone(),
+        };
+        sites.push(ImageSite {
+            reference: Ok(text.to_string()),
+            incomplete: None,
+            span: reference.span,
+            related: Vec::new(),
+            parts: vec![(0..text.len(), reference.span)],
+            field,
+            key,
+        });
+    }
+    sites
+}
+
+/// Whether an image site is an image volume's reference: an image or any
+/// OCI artifact, so it has no platforms to check.
+pub fn is_image_volume(field: &str) -> bool {
+    field.ends_with(".image.reference") && field.contains(".volumes[")
 }
 
 /// A place in the pod template that should hold images but has the wrong
