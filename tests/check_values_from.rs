@@ -221,3 +221,46 @@ fn values_that_do_not_parse_are_reported_inside_the_block() {
         );
     }
 }
+
+/// A generator's values file is built with its kustomization, so the Flux
+/// Kustomization that builds it fills in `${VAR}` there as anywhere else.
+#[test]
+fn post_build_variables_reach_a_generators_values_file() {
+    use support::gitrepo::Entry;
+    let tree = |tag: &str| {
+        vec![
+            Entry::file(
+                "clusters/prod/apps.yaml",
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps, namespace: flux-system}\nspec:\n  path: ./apps/podinfo\n  postBuild:\n    substitute:\n      PODINFO_TAG: 6.5.4\n",
+            ),
+            Entry::file(
+                "apps/podinfo/kustomization.yaml",
+                "namespace: apps\nresources: [release.yaml]\nconfigMapGenerator:\n  - name: podinfo-values\n    files: [values.yaml]\n",
+            ),
+            Entry::file(
+                "apps/podinfo/release.yaml",
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: podinfo}\nspec:\n  valuesFrom:\n    - {kind: ConfigMap, name: podinfo-values}\n",
+            ),
+            Entry::file(
+                "apps/podinfo/values.yaml",
+                format!("image:\n  repository: registry.test/acme/podinfo\n  tag: {tag}\n"),
+            ),
+        ]
+    };
+    let repo = support::gitrepo::repo_from_entries(
+        "values-from-variables",
+        &tree("6.5.3"),
+        &tree("${PODINFO_TAG}"),
+    );
+    let (code, stdout, stderr) = support::gitrepo::check_dir(repo.path(), &[]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let listed: Vec<&str> = json["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ["registry.test/acme/podinfo:6.5.4"], "{json:#}");
+    assert!(places(&json).is_empty(), "{json:#}");
+}

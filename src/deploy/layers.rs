@@ -101,6 +101,10 @@ pub struct Layer {
     pub includes: Vec<String>,
     /// Remote resources, which fluxgate does not fetch.
     pub remote: Vec<String>,
+    /// Files its `configMapGenerator`/`secretGenerator` turn into keys (Helm
+    /// values a release may take): built with it, so Flux's post-build
+    /// variables reach them.
+    pub generated: Vec<String>,
     pub images: Vec<ImageRewrite>,
 }
 
@@ -143,6 +147,10 @@ pub fn layer_at(tree: &HeadTree<'_>, dir: &str) -> Result<Option<Layer>, GitErro
             path,
             includes: Vec::new(),
             remote: Vec::new(),
+            generated: crate::k8s::kustomize::generated_keys(&doc.root)
+                .iter()
+                .filter_map(|key| join(dir, &key.file))
+                .collect(),
             images: doc
                 .root
                 .get("images")

@@ -261,6 +261,9 @@ impl<'r> Deploy<'r> {
                 }
                 // The kustomization file itself (its own `images:` entries).
                 self.place(&layer.path, &inner);
+                for generated in &layer.generated {
+                    self.place(generated, &inner);
+                }
             }
             None => {
                 // A Flux path without a kustomization: Flux builds every
