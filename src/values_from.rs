@@ -11,11 +11,11 @@
 //! kustomize's own name references reach, and where Flux repositories keep
 //! a release's values.
 
+use crate::deploy::layers::{layer_at, Layer};
 use crate::deploy::tree::{join, HeadTree};
 use crate::extract::is_sops_encrypted;
 use crate::git::{is_yaml, BlobRef, EntryKind, GitError, TreeEntry};
 use crate::k8s::flux::{is_helm_release, values_from, values_sites, ValuesFrom};
-use crate::k8s::kustomize::generated_keys;
 use crate::k8s::{ImageSite, ObjectId};
 use crate::load::LoadedFile;
 use crate::source::Span;
@@ -119,11 +119,9 @@ pub fn roles(
         let values_files = pick(Shape::Values);
         let block_files = pick(Shape::ManifestWithBlock);
         let files: Vec<&BlobRef> = shaped.iter().map(|(file, _)| *file).collect();
-        let entries = dir_entries(tree, dir)?;
-        let kustomization = kustomization_of(tree, dir, &entries)?;
+        let kustomization = layer_at(tree, dir)?;
         let candidates = candidates(
             tree,
-            dir,
             &values_files,
             &block_files,
             kustomization.as_ref(),
@@ -134,7 +132,7 @@ pub fn roles(
         }
         // By (kind, name, key): a hostile file with many keys and many
         // entries still costs one look-up per key.
-        let releases = releases(tree, dir, &entries, &files, kustomization.as_ref())?;
+        let releases = releases(tree, dir, &files, kustomization.as_ref())?;
         let mut takers: HashMap<(&str, &str, &str), Vec<&Release>> = HashMap::new();
         for release in &releases {
             for entry in &release.entries {
@@ -169,13 +167,6 @@ pub fn roles(
         }
     }
     Ok(roles)
-}
-
-/// A directory's kustomize config: its namespace, generators and resources.
-struct Kustomization {
-    namespace: Option<String>,
-    generated: Vec<crate::k8s::kustomize::GeneratedKey>,
-    resources: Vec<String>,
 }
 
 /// What a changed file can hold, by a look at its bytes.
@@ -227,57 +218,21 @@ fn dir_entries(tree: &HeadTree<'_>, dir: &str) -> Result<Vec<TreeEntry>, GitErro
     })
 }
 
-fn kustomization_of(
-    tree: &HeadTree<'_>,
-    dir: &str,
-    entries: &[TreeEntry],
-) -> Result<Option<Kustomization>, GitError> {
-    for name in crate::deploy::layers::FILE_NAMES {
-        if !entries.iter().any(|e| e.name == name) {
-            continue;
-        }
-        let Some((file, config)) = crate::deploy::layers::config_file(tree, dir, name)? else {
-            continue;
-        };
-        let Some(doc) = config.map(|at| &file.parsed.documents[at]) else {
-            return Ok(None);
-        };
-        let text = |key: &str| doc.root.get(key).and_then(Node::scalar_text);
-        return Ok(Some(Kustomization {
-            namespace: text("namespace")
-                .filter(|n| !n.is_empty())
-                .map(str::to_string),
-            generated: generated_keys(&doc.root),
-            resources: doc
-                .root
-                .get("resources")
-                .and_then(Node::as_sequence)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(Node::scalar_text)
-                .filter_map(|resource| join(dir, resource))
-                .filter(|path| is_yaml(path))
-                .collect(),
-        }));
-    }
-    Ok(None)
-}
-
-/// The values the changed `files` of `dir` can hold: a generator's source
-/// file, or a ConfigMap/Secret key written as a literal block.
+/// The values changed files of a directory can hold: a generator's source
+/// file (`values_files`), or a ConfigMap/Secret key written as a literal
+/// block (in `block_files`).
 fn candidates(
     tree: &HeadTree<'_>,
-    dir: &str,
     values_files: &[&BlobRef],
     block_files: &[&BlobRef],
-    kustomization: Option<&Kustomization>,
+    kustomization: Option<&Layer>,
     notices: &mut Vec<String>,
 ) -> Result<Vec<Candidate>, GitError> {
     let mut found = Vec::new();
     for blob in values_files {
         let path = blob.path.as_str();
         for generated in kustomization.map_or(&[][..], |k| &k.generated) {
-            if join(dir, &generated.file).as_deref() == Some(path) {
+            if generated.file == path {
                 found.push(Candidate {
                     path: path.to_string(),
                     kind: generated.kind.clone(),
@@ -346,15 +301,14 @@ struct Release {
 fn releases(
     tree: &HeadTree<'_>,
     dir: &str,
-    entries: &[TreeEntry],
     files: &[&BlobRef],
-    kustomization: Option<&Kustomization>,
+    kustomization: Option<&Layer>,
 ) -> Result<Vec<Release>, GitError> {
     let mut paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
     match kustomization {
-        Some(k) => paths.extend(k.resources.iter().cloned()),
+        Some(layer) => paths.extend(layer.includes.iter().filter(|p| is_yaml(p)).cloned()),
         None => paths.extend(
-            entries
+            dir_entries(tree, dir)?
                 .iter()
                 .filter(|e| is_yaml(&e.name))
                 .filter_map(|e| join(dir, &e.name)),

@@ -6,7 +6,7 @@
 use super::tree::{join, HeadTree};
 use crate::finding::Location;
 use crate::git::GitError;
-use crate::k8s::kustomize::is_kustomize_config;
+use crate::k8s::kustomize::{generated_keys, is_kustomize_config, GeneratedKey};
 use crate::yaml::Node;
 
 /// One `images:` entry (kustomize, or a Flux Kustomization's `spec.images`).
@@ -101,55 +101,51 @@ pub struct Layer {
     pub includes: Vec<String>,
     /// Remote resources, which fluxgate does not fetch.
     pub remote: Vec<String>,
-    /// Files its `configMapGenerator`/`secretGenerator` turn into keys (Helm
-    /// values a release may take): built with it, so Flux's post-build
-    /// variables reach them.
-    pub generated: Vec<String>,
+    /// Its `namespace:`, which it sets on everything it builds.
+    pub namespace: Option<String>,
+    /// The keys its `configMapGenerator`/`secretGenerator` fill from files
+    /// (`file` from the repository root): Helm values a release may take,
+    /// built with it, so Flux's post-build variables reach them.
+    pub generated: Vec<GeneratedKey>,
     pub images: Vec<ImageRewrite>,
 }
 
 pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-/// A kustomization file, loaded, with the index of its kustomize config
-/// document (`None`: the file holds none).
-pub type ConfigFile = (std::rc::Rc<crate::load::LoadedFile>, Option<usize>);
-
-/// The kustomization file named `name` in `dir`; `Ok(None)` when there is
-/// no such file.
-pub fn config_file(
-    tree: &HeadTree<'_>,
-    dir: &str,
-    name: &str,
-) -> Result<Option<ConfigFile>, GitError> {
-    let path = join(dir, name).unwrap_or_else(|| name.to_string());
-    Ok(tree.load(&path)?.map(|file| {
-        let config = file
-            .parsed
-            .documents
-            .iter()
-            .position(|d| is_kustomize_config(&d.root));
-        (file, config)
-    }))
-}
-
 /// The kustomization file of `dir`, if it has one.
 pub fn layer_at(tree: &HeadTree<'_>, dir: &str) -> Result<Option<Layer>, GitError> {
     for name in FILE_NAMES {
-        let Some((file, config)) = config_file(tree, dir, name)? else {
+        let path = join(dir, name).unwrap_or_else(|| name.to_string());
+        let Some(file) = tree.load(&path)? else {
             continue;
         };
-        let Some(doc) = config.map(|at| &file.parsed.documents[at]) else {
+        let Some(doc) = file
+            .parsed
+            .documents
+            .iter()
+            .find(|d| is_kustomize_config(&d.root))
+        else {
             return Ok(None);
         };
-        let path = file.source.path.clone();
         let mut layer = Layer {
             dir: dir.to_string(),
             path,
             includes: Vec::new(),
             remote: Vec::new(),
-            generated: crate::k8s::kustomize::generated_keys(&doc.root)
-                .iter()
-                .filter_map(|key| join(dir, &key.file))
+            namespace: doc
+                .root
+                .get("namespace")
+                .and_then(Node::scalar_text)
+                .filter(|n| !n.is_empty())
+                .map(str::to_string),
+            generated: generated_keys(&doc.root)
+                .into_iter()
+                .filter_map(|key| {
+                    Some(GeneratedKey {
+                        file: join(dir, &key.file)?,
+                        ..key
+                    })
+                })
                 .collect(),
             images: doc
                 .root

@@ -262,7 +262,7 @@ impl<'r> Deploy<'r> {
                 // The kustomization file itself (its own `images:` entries).
                 self.place(&layer.path, &inner);
                 for generated in &layer.generated {
-                    self.place(generated, &inner);
+                    self.place(&generated.file, &inner);
                 }
             }
             None => {
