@@ -2,6 +2,7 @@
 //! -> report. Each stage lives in its own module.
 
 use crate::changes::{self, BaseIndex};
+use crate::chart_defaults;
 use crate::charts;
 use crate::ci;
 use crate::cli::CheckArgs;
@@ -205,7 +206,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     }
     let changed_variables = deploy::flux::changed_variables(base_flux, changed_head_flux);
     let cli_vars = args.vars.iter().cloned().collect();
-    let image_uses = deploy::expand(
+    let mut image_uses = deploy::expand(
         &repo,
         head,
         image_uses,
@@ -215,6 +216,29 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         args.all.then_some(whole_tree_flux),
         &mut report.notices,
     )?;
+    let checker = if args.offline {
+        None
+    } else {
+        Some(registry_checker(
+            &repo,
+            args,
+            &config,
+            base.unwrap_or(head),
+        )?)
+    };
+    if chart_defaults::wanted(&image_uses) {
+        let has_chart_at = |dir: &str| repo.has_file(head, &format!("{dir}/Chart.yaml"));
+        let cx = chart_defaults::Context {
+            repo: &repo,
+            head,
+            facts: &repo_facts(&repo, &has_chart_at),
+            checker: checker.as_ref(),
+            limits: &limits,
+        };
+        chart_defaults::complete(&mut image_uses, &cx, &mut chart_sources, &mut |sources| {
+            add_every_source(&repo, head, &head_files, sources, &limits)
+        })?;
+    }
     for image_use in image_uses {
         let (record, finding) = images::record(image_use, args.offline);
         report.images.push(record);
@@ -240,16 +264,22 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
             &mut sources,
         )?;
     }
-    let mut resolved_charts =
-        resolve_charts(&repo, head, &head_files, chart_uses, chart_sources, &limits)?;
+    let mut resolved_charts = resolve_charts(
+        &repo,
+        head,
+        &head_files,
+        chart_uses,
+        &mut chart_sources,
+        &limits,
+    )?;
     findings.extend(resolved_charts.iter_mut().filter_map(|r| r.finding.take()));
     report.sources = sources;
-    if args.offline {
-        charts::mark_offline(&mut resolved_charts);
-    } else {
-        let checker = registry_checker(&repo, args, &config, base.unwrap_or(head))?;
-        findings.extend(verify::verify(&checker, &mut report.images));
-        findings.extend(charts::verify(&checker, &mut resolved_charts));
+    match &checker {
+        None => charts::mark_offline(&mut resolved_charts),
+        Some(checker) => {
+            findings.extend(verify::verify(checker, &mut report.images));
+            findings.extend(charts::verify(checker, &mut resolved_charts));
+        }
     }
     report.charts = resolved_charts.into_iter().map(|r| r.record).collect();
     let applied = suppress::apply(findings, &suppressions);
@@ -463,37 +493,57 @@ fn resolve_charts(
     head: Oid,
     loaded: &[BlobRef],
     uses: Vec<charts::ChartUse>,
-    mut sources: charts::SourceIndex,
+    sources: &mut charts::SourceIndex,
     limits: &Limits,
 ) -> Result<Vec<charts::Resolved>, AppError> {
     if uses.is_empty() {
         return Ok(Vec::new());
     }
     if !sources.resolves_all(&uses) {
-        let seen: HashSet<&str> = loaded.iter().map(|b| b.path.as_str()).collect();
-        for blob in repo.yaml_files(head)? {
-            if seen.contains(blob.path.as_str()) {
-                continue;
-            }
-            let crate::git::Blob::Bytes(bytes) = repo.read_blob(blob.id, MAX_FILE_BYTES)? else {
-                continue;
-            };
-            if charts::may_hold_sources(&bytes) {
-                sources.add(&load::parse_bytes(Side::Head, &blob.path, bytes, limits));
-            }
+        add_every_source(repo, head, loaded, sources, limits)?;
+    }
+    let has_chart_at = |dir: &str| repo.has_file(head, &format!("{dir}/Chart.yaml"));
+    let facts = repo_facts(repo, &has_chart_at);
+    Ok(charts::resolve(uses, sources, &facts))
+}
+
+/// Reads the head files not `loaded` yet for Flux sources (only those
+/// that can define one are parsed).
+fn add_every_source(
+    repo: &Repo,
+    head: Oid,
+    loaded: &[BlobRef],
+    sources: &mut charts::SourceIndex,
+    limits: &Limits,
+) -> Result<(), GitError> {
+    if sources.whole_tree {
+        return Ok(());
+    }
+    let seen: HashSet<&str> = loaded.iter().map(|b| b.path.as_str()).collect();
+    for blob in repo.yaml_files(head)? {
+        if seen.contains(blob.path.as_str()) {
+            continue;
+        }
+        let crate::git::Blob::Bytes(bytes) = repo.read_blob(blob.id, MAX_FILE_BYTES)? else {
+            continue;
+        };
+        if charts::may_hold_sources(&bytes) {
+            sources.add(&load::parse_bytes(Side::Head, &blob.path, bytes, limits));
         }
     }
-    let own_urls = repo
-        .remote_urls()
-        .iter()
-        .map(|u| charts::normalise_git_url(u))
-        .collect();
-    let has_chart_at = |dir: &str| repo.has_file(head, &format!("{dir}/Chart.yaml"));
-    let facts = charts::RepoFacts {
-        own_urls,
-        has_chart_at: &has_chart_at,
-    };
-    Ok(charts::resolve(uses, &sources, &facts))
+    sources.whole_tree = true;
+    Ok(())
+}
+
+fn repo_facts<'a>(repo: &Repo, has_chart_at: &'a dyn Fn(&str) -> bool) -> charts::RepoFacts<'a> {
+    charts::RepoFacts {
+        own_urls: repo
+            .remote_urls()
+            .iter()
+            .map(|u| charts::normalise_git_url(u))
+            .collect(),
+        has_chart_at,
+    }
 }
 
 /// The exit code a report earns under `--fail-on`.

@@ -106,6 +106,8 @@ pub struct FoundSource {
 #[derive(Default)]
 pub struct SourceIndex {
     sources: Vec<FoundSource>,
+    /// Every file of the head tree that can define a source was read.
+    pub whole_tree: bool,
 }
 
 /// Whether a file may define a source object: a cheap test before parsing
@@ -182,12 +184,13 @@ impl SourceIndex {
     /// Whether every reference in `uses` can be looked up without a scan
     /// of the rest of the tree.
     pub fn resolves_all(&self, uses: &[ChartUse]) -> bool {
-        uses.iter().all(|u| match &u.site {
-            ChartSite::Template { source, .. } | ChartSite::ChartRef { source } => {
-                self.find(source, u.id.namespace.as_deref()).is_ok()
-            }
-            _ => true,
-        })
+        self.whole_tree
+            || uses.iter().all(|u| match &u.site {
+                ChartSite::Template { source, .. } | ChartSite::ChartRef { source } => {
+                    self.find(source, u.id.namespace.as_deref()).is_ok()
+                }
+                _ => true,
+            })
     }
 }
 

@@ -8,6 +8,7 @@ pub mod rules;
 
 pub mod app;
 pub mod changes;
+pub mod chart_defaults;
 pub mod charts;
 pub mod ci;
 pub mod cli;

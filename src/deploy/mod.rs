@@ -460,7 +460,11 @@ pub fn expand(
     }
     let rewrites_exist = with_flux
         || !deploy.flux.roots.is_empty()
-        || uses.iter().any(|u| u.site.incomplete.is_some())
+        // A kustomize `newName`-only entry takes its tags from the files it
+        // reaches; other incomplete references need no walk.
+        || uses
+            .iter()
+            .any(|u| u.site.incomplete.is_some() && is_kustomization_file(&u.source.path))
         || deploy.overlay_facts()?.rewrites;
     if !rewrites_exist {
         return Ok(uses.into_iter().map(|u| resolve_alone(u, cli)).collect());

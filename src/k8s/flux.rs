@@ -116,6 +116,41 @@ fn image_at(key: &str, value: &Node, field: &str) -> Option<ImageSite> {
         return None;
     }
     image_map_site(value, field)
+        .or_else(|| named_image.then(|| tag_only_site(value, field)).flatten())
+}
+
+/// Where the written text of a tag-only image stands for the repository.
+pub const CHART_REPOSITORY: &str = "<repository from the chart>";
+
+/// `image: {tag: "1.2"}`: the most common override of a chart's image, the
+/// repository left to the chart's defaults. The tag still deploys, so it is
+/// an image (unresolved: the repository is not in this repository) rather
+/// than nothing, which would pass a typo'd tag in silence.
+fn tag_only_site(map: &Node, field: &str) -> Option<ImageSite> {
+    let tag = part(map, "tag");
+    let digest = part(map, "digest");
+    let (_, primary) = tag.or(digest)?;
+    let mut reference = Assembler::default();
+    reference.text.push_str(CHART_REPOSITORY);
+    if let Some((tag, node)) = tag {
+        reference.push(":", tag, node);
+    }
+    if let Some((digest, node)) = digest.filter(|_| !tag.is_some_and(|(t, _)| t.contains('@'))) {
+        reference.push("@", digest, node);
+    }
+    let mut related = Vec::new();
+    if let (Some(_), Some((_, node))) = (tag, digest) {
+        related.push((node.span, "digest set here".to_string()));
+    }
+    Some(ImageSite {
+        reference: Ok(reference.text),
+        incomplete: Some("no repository here: the chart's default values supply it".to_string()),
+        span: primary.span,
+        related,
+        parts: reference.parts,
+        field: field.to_string(),
+        key: field.to_string(),
+    })
 }
 
 /// `{registry, repository, tag, digest}`: the common chart shape

@@ -17,6 +17,9 @@ pub const MAX_INDEX_BYTES: usize = 64 * 1024 * 1024;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Index {
     pub versions: HashMap<String, Vec<String>>,
+    /// Where each version's archive is (`urls`, maybe relative to the
+    /// repository), by chart and version.
+    pub urls: HashMap<(String, String), Vec<String>>,
 }
 
 /// What fetching an index ended with.
@@ -88,7 +91,7 @@ enum Frame {
     Sequence,
 }
 
-/// Reads `entries.<chart>[].version` from an index's bytes.
+/// Reads `entries.<chart>[].version` (and `.urls`) from an index's bytes.
 pub fn read(bytes: &[u8]) -> Result<Index, String> {
     let mut input = bytes;
     let mut parser = Parser::new();
@@ -96,6 +99,9 @@ pub fn read(bytes: &[u8]) -> Result<Index, String> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut index = Index::default();
     let mut saw_entries = false;
+    // The entry being read: its version and urls, in whichever order.
+    let mut entry_version: Option<String> = None;
+    let mut entry_urls: Vec<String> = Vec::new();
     loop {
         let event = parser.parse().map_err(|e| {
             let at = e
@@ -121,6 +127,16 @@ pub fn read(bytes: &[u8]) -> Result<Index, String> {
                 stack.push(frame);
             }
             EventData::MappingEnd | EventData::SequenceEnd => {
+                if in_entry(&stack) && stack.len() == 4 {
+                    if let (Some(chart), Some(version)) = (key_at(&stack, 1), entry_version.take())
+                    {
+                        let urls = std::mem::take(&mut entry_urls);
+                        if !urls.is_empty() {
+                            index.urls.insert((chart.to_string(), version), urls);
+                        }
+                    }
+                    entry_urls.clear();
+                }
                 stack.pop();
                 value_done(&mut stack);
             }
@@ -138,12 +154,20 @@ pub fn read(bytes: &[u8]) -> Result<Index, String> {
                     && key_at(&stack, 3) == Some("version")
                 {
                     if let Some(chart) = key_at(&stack, 1) {
+                        entry_version = Some(value.clone());
                         index
                             .versions
                             .entry(chart.to_string())
                             .or_default()
                             .push(value);
                     }
+                } else if stack.len() == 5
+                    && in_entry(&stack)
+                    && key_at(&stack, 3) == Some("urls")
+                    && stack[4] == Frame::Sequence
+                {
+                    entry_urls.push(value);
+                    continue;
                 }
                 value_done(&mut stack);
             }
@@ -155,6 +179,11 @@ pub fn read(bytes: &[u8]) -> Result<Index, String> {
         return Err("it has no `entries` map".into());
     }
     Ok(index)
+}
+
+/// Inside one entry of `entries.<chart>[]`.
+fn in_entry(stack: &[Frame]) -> bool {
+    stack.len() >= 4 && key_at(stack, 0) == Some("entries") && stack[2] == Frame::Sequence
 }
 
 fn key_at(stack: &[Frame], depth: usize) -> Option<&str> {
@@ -199,6 +228,11 @@ generated: "2024-01-01T00:00:00Z"
         assert_eq!(index.versions["podinfo"], vec!["6.5.4", "6.5.3"]);
         assert_eq!(index.versions["redis"], vec!["1.0.0"]);
         assert_eq!(index.versions.len(), 2);
+        assert_eq!(
+            index.urls[&("podinfo".to_string(), "6.5.4".to_string())],
+            vec!["https://example.invalid/podinfo-6.5.4.tgz"]
+        );
+        assert_eq!(index.urls.len(), 1, "entries without urls have none");
     }
 
     #[test]

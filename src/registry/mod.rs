@@ -8,6 +8,7 @@
 
 pub mod auth;
 mod challenge;
+mod chart_archive;
 pub mod endpoint;
 mod fetch;
 pub mod helm_index;
@@ -21,6 +22,7 @@ pub mod transport;
 
 use crate::image::ImageRef;
 use auth::AuthSources;
+pub use chart_archive::{ArchiveQuery, MAX_ARCHIVE_BYTES};
 use endpoint::Endpoints;
 use once_map::OnceMap;
 pub use platforms::{Platform, PlatformReport};

@@ -7,8 +7,8 @@ declare_rule! {
     /// ## What it checks
     /// An image reference that is not complete in the repository: it uses a
     /// Flux post-build variable (`${TAG}`), a Helm template expression, or
-    /// leaves the tag to a chart or to the resources a kustomize `images:`
-    /// entry rewrites.
+    /// leaves the tag (or, where the chart cannot be read, the repository)
+    /// to a chart, or to the resources a kustomize `images:` entry rewrites.
     ///
     /// ## Why it matters
     /// fluxgate cannot check that such an image exists, so a typo in it can

@@ -168,6 +168,7 @@ fn tree_from_dir(repo: &Repository, dir: &Path) -> Oid {
 
 /// One entry of a tree written by [`repo_from_entries`], for what a directory of fixture files
 /// cannot hold: symbolic links, submodules, generated content.
+#[derive(Clone)]
 pub enum Entry {
     /// A regular file and its bytes.
     File(String, Vec<u8>),

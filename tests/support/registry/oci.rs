@@ -102,14 +102,19 @@ impl OciLayout {
     /// `application/vnd.cncf.helm.chart.content.v1.tar+gzip` (a real .tgz
     /// holding `<name>/Chart.yaml`).
     pub fn helm_chart(name: &str, version: &str) -> OciLayout {
+        Self::helm_chart_with_values(name, version, None)
+    }
+
+    /// [`helm_chart`](Self::helm_chart) whose archive also holds
+    /// `<name>/values.yaml` (the chart's default values), when given.
+    pub fn helm_chart_with_values(name: &str, version: &str, values: Option<&str>) -> OciLayout {
         let layout = Writer::new();
         let config =
             json!({ "apiVersion": "v2", "name": name, "version": version, "type": "application" });
         let config = layout.json_blob(media::HELM_CONFIG, &config);
         let chart_yaml =
             format!("apiVersion: v2\nname: {name}\nversion: {version}\ntype: application\n");
-        let entry = format!("{name}/Chart.yaml");
-        let tgz = gzip_stored(&tar(&[(&entry, chart_yaml.as_bytes())]));
+        let tgz = helm_chart_archive(name, &chart_yaml, values);
         let layer = layout.blob(media::HELM_CHART_LAYER, &tgz);
         let manifest = json!({
             "schemaVersion": 2,
@@ -271,4 +276,16 @@ impl Writer {
             children,
         }
     }
+}
+
+/// A chart's `.tgz` as `helm package` lays it out: `<name>/Chart.yaml`
+/// and, when given, `<name>/values.yaml`.
+pub fn helm_chart_archive(name: &str, chart_yaml: &str, values: Option<&str>) -> Vec<u8> {
+    let chart_entry = format!("{name}/Chart.yaml");
+    let values_entry = format!("{name}/values.yaml");
+    let mut files: Vec<(&str, &[u8])> = vec![(&chart_entry, chart_yaml.as_bytes())];
+    if let Some(values) = values {
+        files.push((&values_entry, values.as_bytes()));
+    }
+    gzip_stored(&tar(&files))
 }

@@ -1,0 +1,507 @@
+//! Tag-only chart images (`values: {image: {tag: "1.2"}}`, the most common
+//! override of a chart's image): the repository comes from the chart's own
+//! default values. fluxgate reads them from the chart the release installs
+//! (its archive from the Helm repository or OCI registry, or its directory
+//! when the chart is in this repository) and checks the image that will
+//! deploy. Where it cannot be sure what the chart makes of the values, the
+//! reference stays unresolved and says why: a guess could be a false
+//! "exists".
+
+pub mod archive;
+
+use crate::changes::ImageUse;
+use crate::charts::{self, ChartUse, RepoFacts, Resolved, SourceIndex};
+use crate::extract::Change;
+use crate::finding::Location;
+use crate::git::{Blob, EntryKind, GitError, Repo};
+use crate::k8s::flux::{is_helm_release, CHART_REPOSITORY};
+use crate::k8s::{part, ObjectId};
+use crate::load::{self, MAX_FILE_BYTES};
+use crate::registry::{ArchiveQuery, ChartLookup, ChartQuery, Checker};
+use crate::report::ImageStatus;
+use crate::source::Side;
+use crate::yaml::{Limits, Node, ParsedYaml};
+use git2::Oid;
+use std::collections::BTreeMap;
+
+/// Where `spec.values` images sit, as extraction names them.
+const VALUES_FIELD: &str = "spec.values.";
+
+/// What chart defaults are read with.
+pub struct Context<'a> {
+    pub repo: &'a Repo,
+    pub head: Oid,
+    pub facts: &'a RepoFacts<'a>,
+    /// `None` with `--offline`: no chart is fetched.
+    pub checker: Option<&'a Checker>,
+    pub limits: &'a Limits,
+}
+
+/// Whether any of `uses` waits for a chart's defaults.
+pub fn wanted(uses: &[ImageUse]) -> bool {
+    uses.iter().any(is_tag_only)
+}
+
+/// Completes the tag-only images of `uses` from their charts' defaults,
+/// or says in each one's reason why it could not. `sources` are the Flux
+/// sources read so far; `more_sources` reads the rest of the tree's, when
+/// a release names one they lack.
+pub fn complete(
+    uses: &mut [ImageUse],
+    cx: &Context<'_>,
+    sources: &mut SourceIndex,
+    more_sources: &mut dyn FnMut(&mut SourceIndex) -> Result<(), GitError>,
+) -> Result<(), GitError> {
+    let mut releases: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (index, image_use) in uses.iter_mut().enumerate() {
+        if !is_tag_only(image_use) {
+            continue;
+        }
+        if image_use.kind == "HelmRelease" && image_use.site.field.starts_with(VALUES_FIELD) {
+            releases
+                .entry((image_use.source.path.clone(), image_use.name.clone()))
+                .or_default()
+                .push(index);
+        } else {
+            give_up(
+                image_use,
+                "fluxgate reads a chart's defaults only for the release's own `spec.values`",
+            );
+        }
+    }
+    if releases.is_empty() {
+        return Ok(());
+    }
+    // What each release installs, and where its values come from.
+    let mut found: Vec<(Vec<usize>, Result<Release, String>)> = Vec::new();
+    for ((path, name), indices) in releases {
+        let release = release(&uses[indices[0]], &path, &name, cx.limits);
+        found.push((indices, release));
+    }
+    let chart_uses: Vec<ChartUse> = found
+        .iter()
+        .filter_map(|(_, release)| release.as_ref().ok())
+        .map(Release::chart_use)
+        .collect();
+    if !sources.resolves_all(&chart_uses) {
+        more_sources(sources)?;
+    }
+    let mut plans: Vec<(Vec<usize>, Result<Plan, String>)> = found
+        .into_iter()
+        .map(|(indices, release)| (indices, release.and_then(|r| plan(r, sources, cx.facts))))
+        .collect();
+    let defaults = read_defaults(&mut plans, cx)?;
+    for ((indices, plan), values) in plans.into_iter().zip(defaults) {
+        for index in indices {
+            let image_use = &mut uses[index];
+            let outcome = match (&plan, &values) {
+                (Err(why), _) | (_, Err(why)) => Err(why.clone()),
+                (Ok(plan), Ok(values)) => compose(
+                    &image_use.site.field[VALUES_FIELD.len()..],
+                    image_use.site.reference.as_deref().unwrap_or_default(),
+                    &plan.release_values,
+                    values.documents.first().map(|doc| &doc.root),
+                    &plan.chart,
+                ),
+            };
+            match outcome {
+                Ok((reference, label)) => {
+                    image_use.site.reference = Ok(reference);
+                    image_use.site.parts.clear();
+                    image_use.site.incomplete = None;
+                    if let Ok(plan) = &plan {
+                        image_use.related.push((plan.chart_at.clone(), label));
+                    }
+                }
+                Err(why) => give_up(image_use, &why),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A reference whose repository the chart supplies, not yet completed
+/// (one whose tag still holds a variable without a value keeps that
+/// reason: it is the one to fix first).
+fn is_tag_only(image_use: &ImageUse) -> bool {
+    image_use.site.incomplete.is_some()
+        && image_use
+            .site
+            .reference
+            .as_ref()
+            .is_ok_and(|text| text.starts_with(CHART_REPOSITORY) && !text.contains("${"))
+}
+
+fn give_up(image_use: &mut ImageUse, why: &str) {
+    if let Some(reason) = &mut image_use.site.incomplete {
+        reason.push_str(&format!("; {why}"));
+    }
+}
+
+/// One release: its chart, where the chart's values are, and its own
+/// values (re-read from its file: only files with tag-only images are).
+struct Plan {
+    /// `podinfo 6.5.4`, for labels.
+    chart: String,
+    chart_at: Location,
+    source: ValuesSource,
+    release_values: Node,
+}
+
+enum ValuesSource {
+    Query(ChartQuery),
+    /// A chart directory in this repository, at head.
+    Here(String),
+}
+
+/// A release with tag-only images, found again in its file.
+struct Release {
+    file: load::LoadedFile,
+    id: ObjectId,
+    site: crate::k8s::charts::ChartSite,
+    values: Node,
+}
+
+impl Release {
+    fn chart_use(&self) -> ChartUse {
+        ChartUse {
+            source: self.file.source.clone(),
+            id: self.id.clone(),
+            site: self.site.clone(),
+            change: Change::Unchanged,
+            moved_by: None,
+        }
+    }
+}
+
+fn release(first: &ImageUse, path: &str, name: &str, limits: &Limits) -> Result<Release, String> {
+    let file = load::parse_bytes(
+        Side::Head,
+        path,
+        first.source.text().as_bytes().to_vec(),
+        limits,
+    );
+    let (id, root) = file
+        .parsed
+        .documents
+        .iter()
+        .find_map(|doc| {
+            let id = ObjectId::of(&doc.root).filter(is_helm_release)?;
+            (id.display_name() == name || id.name == name).then(|| (id, doc.root.clone()))
+        })
+        .ok_or("the release was not found again in its file")?;
+    if root
+        .get_path(&["spec", "valuesFrom"])
+        .is_some_and(|v| !v.is_null())
+    {
+        return Err(
+            "the release also takes values with `valuesFrom`, which may set the repository".into(),
+        );
+    }
+    let values = root
+        .get_path(&["spec", "values"])
+        .cloned()
+        .ok_or("the release has no `spec.values`")?;
+    if sets_global_registry(&values) {
+        return Err(
+            "the release's values set a `global` registry, which charts apply in their own ways"
+                .into(),
+        );
+    }
+    let site = crate::k8s::charts::chart_site(&root, &id)
+        .ok_or("the release names no chart fluxgate can read")?;
+    Ok(Release {
+        file,
+        id,
+        site,
+        values,
+    })
+}
+
+fn plan(release: Release, sources: &SourceIndex, facts: &RepoFacts<'_>) -> Result<Plan, String> {
+    let mut resolved: Vec<Resolved> = charts::resolve(vec![release.chart_use()], sources, facts);
+    let resolved = resolved.pop().ok_or("the chart was not resolved")?;
+    let record = &resolved.record;
+    let chart = match &record.version {
+        Some(version) => format!("{} {version}", record.chart),
+        None => record.chart.clone(),
+    };
+    let chart_at = record.location.clone();
+    let source = match (resolved.query, record.status) {
+        (Some(query), _) => ValuesSource::Query(query),
+        (None, ImageStatus::Exists) if looks_like_path(&record.chart) => ValuesSource::Here(
+            record
+                .chart
+                .trim_start_matches("./")
+                .trim_end_matches('/')
+                .to_string(),
+        ),
+        (None, _) => {
+            return Err(format!(
+                "its chart cannot be read: {}",
+                record
+                    .detail
+                    .as_deref()
+                    .unwrap_or("its source is not known")
+            ))
+        }
+    };
+    Ok(Plan {
+        chart,
+        chart_at,
+        source,
+        release_values: release.values,
+    })
+}
+
+fn looks_like_path(chart: &str) -> bool {
+    chart.starts_with("./") || chart.contains('/')
+}
+
+/// `global.imageRegistry` and the like: bitnami-style charts put it before
+/// each image's own registry, others ignore it.
+fn sets_global_registry(values: &Node) -> bool {
+    fn any_registry(node: &Node) -> bool {
+        node.as_mapping()
+            .unwrap_or_default()
+            .iter()
+            .any(|(key, value)| {
+                key.scalar_text()
+                    .is_some_and(|k| k.to_ascii_lowercase().contains("registry"))
+                    || any_registry(value)
+            })
+    }
+    values.get("global").is_some_and(any_registry)
+}
+
+/// The chart default values of each plan, parsed (fetched in two rounds:
+/// versions, then archives).
+fn read_defaults(
+    plans: &mut [(Vec<usize>, Result<Plan, String>)],
+    cx: &Context<'_>,
+) -> Result<Vec<Result<ParsedYaml, String>>, GitError> {
+    let queries: Vec<ChartQuery> = plans
+        .iter()
+        .filter_map(|(_, plan)| match plan {
+            Ok(Plan {
+                source: ValuesSource::Query(query),
+                ..
+            }) => Some(query.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut archives = match (cx.checker, queries.is_empty()) {
+        (_, true) => Vec::new(),
+        (None, false) => queries
+            .iter()
+            .map(|_| Err("charts are not read with `--offline`".to_string()))
+            .collect(),
+        (Some(checker), false) => {
+            let lookups = checker.check_charts(&queries);
+            let wanted: Vec<Result<ArchiveQuery, String>> = queries
+                .iter()
+                .zip(lookups)
+                .map(|(query, lookup)| archive_query(query, lookup))
+                .collect();
+            let asked: Vec<ArchiveQuery> = wanted.iter().filter_map(|w| w.clone().ok()).collect();
+            let mut fetched = checker.chart_archives(&asked).into_iter();
+            wanted
+                .into_iter()
+                .map(|w| {
+                    w.and_then(|_| {
+                        let bytes = fetched
+                            .next()
+                            .ok_or("the chart was not fetched")?
+                            .map_err(|failure| failure.detail)?;
+                        archive::values_yaml(&bytes, MAX_FILE_BYTES)
+                    })
+                })
+                .collect()
+        }
+    }
+    .into_iter();
+    let mut out = Vec::new();
+    for (_, plan) in plans.iter() {
+        let bytes = match plan {
+            Err(why) => Err(why.clone()),
+            Ok(Plan {
+                source: ValuesSource::Query(_),
+                ..
+            }) => archives
+                .next()
+                .unwrap_or_else(|| Err("the chart was not fetched".into())),
+            Ok(Plan {
+                source: ValuesSource::Here(dir),
+                ..
+            }) => local_values(cx, dir)?,
+        };
+        out.push(bytes.and_then(|bytes| parse_values(bytes, cx.limits)));
+    }
+    Ok(out)
+}
+
+/// What to fetch for a chart the registry or index found.
+fn archive_query(query: &ChartQuery, lookup: ChartLookup) -> Result<ArchiveQuery, String> {
+    let version = match lookup {
+        ChartLookup::Exists { version, .. } => version,
+        ChartLookup::Missing { detail } | ChartLookup::Unknown { detail, .. } => {
+            return Err(format!("its chart cannot be read: {detail}"))
+        }
+    };
+    Ok(match query {
+        ChartQuery::Index {
+            url,
+            chart,
+            version: asked,
+        } => ArchiveQuery::Index {
+            url: url.clone(),
+            chart: chart.clone(),
+            version: version
+                .or_else(|| asked.clone())
+                .ok_or("the index named no version")?,
+        },
+        ChartQuery::Oci { reference } => ArchiveQuery::Oci {
+            reference: reference.clone(),
+        },
+        ChartQuery::OciRange { repository, .. } => {
+            let mut reference = repository.clone();
+            // OCI tags spell a version's `+` as `_`.
+            reference.tag = Some(
+                version
+                    .ok_or("the registry named no version")?
+                    .replace('+', "_"),
+            );
+            ArchiveQuery::Oci { reference }
+        }
+    })
+}
+
+fn local_values(cx: &Context<'_>, dir: &str) -> Result<Result<Vec<u8>, String>, GitError> {
+    let path = format!("{dir}/values.yaml");
+    let Some(entry) = cx
+        .repo
+        .entry_at(cx.head, &path)?
+        .filter(|e| e.kind == EntryKind::File)
+    else {
+        return Ok(Err(format!("the chart at {dir} has no values.yaml")));
+    };
+    Ok(match cx.repo.read_blob(entry.id, MAX_FILE_BYTES)? {
+        Blob::Bytes(bytes) => Ok(bytes),
+        Blob::TooLarge(_) => Err(format!("{path} is too large to read")),
+    })
+}
+
+fn parse_values(bytes: Vec<u8>, limits: &Limits) -> Result<ParsedYaml, String> {
+    let text = String::from_utf8(bytes).map_err(|_| "the chart's values.yaml is not UTF-8")?;
+    let parsed = crate::yaml::parse(&text, limits);
+    if let Some(error) = &parsed.error {
+        return Err(format!(
+            "the chart's values.yaml is not valid YAML: {}",
+            error.message
+        ));
+    }
+    Ok(parsed)
+}
+
+/// The reference that deploys: the chart's repository (and registry) with
+/// the tag or digest the release writes (`written`, after the
+/// placeholder), and a label saying where the repository came from.
+fn compose(
+    field: &str,
+    written: &str,
+    release_values: &Node,
+    chart_root: Option<&Node>,
+    chart: &str,
+) -> Result<(String, String), String> {
+    let path =
+        parse_path(field).ok_or_else(|| format!("`{field}` is not a path fluxgate can follow"))?;
+    let chart_map = chart_root
+        .and_then(|root| follow(root, &path))
+        .filter(|node| node.as_mapping().is_some())
+        .ok_or_else(|| format!("chart {chart}'s values.yaml has no `{field}` map"))?;
+    let (repository, _) = part(chart_map, "repository")
+        .or_else(|| part(chart_map, "image"))
+        .ok_or_else(|| format!("chart {chart}'s values.yaml has no `{field}.repository`"))?;
+    if part(chart_map, "digest").is_some() && !written.contains('@') {
+        return Err(format!(
+            "chart {chart}'s values.yaml also pins `{field}.digest`, which its templates may prefer to the tag"
+        ));
+    }
+    if chart_root
+        .and_then(|root| root.get("global"))
+        .and_then(Node::as_mapping)
+        .unwrap_or_default()
+        .iter()
+        .any(|(key, value)| {
+            key.scalar_text()
+                .is_some_and(|k| k.to_ascii_lowercase().contains("registry"))
+                && part_text(value)
+        })
+    {
+        return Err(format!(
+            "chart {chart}'s values.yaml sets a `global` registry, which its templates apply in their own way"
+        ));
+    }
+    let registry = follow(release_values, &path)
+        .and_then(|map| part(map, "registry"))
+        .or_else(|| part(chart_map, "registry"))
+        .map(|(registry, _)| registry.trim_end_matches('/'));
+    let name = match registry {
+        Some(registry) => format!("{registry}/{repository}"),
+        None => repository.to_string(),
+    };
+    if name.contains("{{") || name.contains("${") {
+        return Err(format!(
+            "chart {chart}'s default repository `{name}` is a template expression"
+        ));
+    }
+    let suffix = written.strip_prefix(CHART_REPOSITORY).unwrap_or(written);
+    Ok((
+        format!("{name}{suffix}"),
+        format!("repository `{name}` from the default values of chart {chart} (`{field}`)"),
+    ))
+}
+
+fn part_text(node: &Node) -> bool {
+    node.scalar_text().is_some_and(|t| !t.is_empty()) && !node.is_null()
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// `a.b[0].image` as written by extraction, into steps.
+fn parse_path(field: &str) -> Option<Vec<Step>> {
+    let mut steps = Vec::new();
+    for piece in field.split('.') {
+        let (key, mut rest) = match piece.find('[') {
+            Some(at) => (&piece[..at], &piece[at..]),
+            None => (piece, ""),
+        };
+        if key.is_empty() {
+            return None;
+        }
+        steps.push(Step::Key(key.to_string()));
+        while let Some(inner) = rest.strip_prefix('[') {
+            let (index, after) = inner.split_once(']')?;
+            steps.push(Step::Index(index.parse().ok()?));
+            rest = after;
+        }
+        if !rest.is_empty() {
+            return None;
+        }
+    }
+    Some(steps)
+}
+
+fn follow<'a>(root: &'a Node, path: &[Step]) -> Option<&'a Node> {
+    path.iter().try_fold(root, |node, step| match step {
+        Step::Key(key) => node.get(key),
+        Step::Index(index) => node.as_sequence()?.get(*index),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,121 @@
+use super::*;
+
+fn yaml(text: &str) -> Node {
+    crate::yaml::parse(text, &Limits::default()).documents[0]
+        .root
+        .clone()
+}
+
+fn composed(field: &str, written: &str, release: &str, chart: &str) -> Result<String, String> {
+    let chart = yaml(chart);
+    compose(
+        field,
+        written,
+        &yaml(release),
+        Some(&chart),
+        "podinfo 6.5.4",
+    )
+    .map(|(r, _)| r)
+}
+
+const TAG: &str = "<repository from the chart>:6.5.9";
+
+#[test]
+fn paths_follow_keys_and_indexes() {
+    assert_eq!(
+        parse_path("a.b[0][2].image").unwrap(),
+        [
+            Step::Key("a".into()),
+            Step::Key("b".into()),
+            Step::Index(0),
+            Step::Index(2),
+            Step::Key("image".into())
+        ]
+    );
+    for bad in ["", "a..b", "a[x]", "a[1", "a[1]b", "[0]"] {
+        assert!(parse_path(bad).is_none(), "{bad}");
+    }
+}
+
+#[test]
+fn the_charts_repository_and_registry_complete_the_tag() {
+    let chart = "image:\n  repository: ghcr.io/stefanprodan/podinfo\n  tag: \"\"\n";
+    assert_eq!(
+        composed("image", TAG, "image: {tag: 6.5.9}", chart).unwrap(),
+        "ghcr.io/stefanprodan/podinfo:6.5.9"
+    );
+    let bitnami = "image:\n  registry: docker.io\n  repository: bitnami/redis\n  tag: 7.2.4\n";
+    assert_eq!(
+        composed("image", TAG, "image: {tag: 6.5.9}", bitnami).unwrap(),
+        "docker.io/bitnami/redis:6.5.9"
+    );
+    // The release's own registry wins over the chart's.
+    assert_eq!(
+        composed(
+            "image",
+            TAG,
+            "image: {tag: 6.5.9, registry: mirror.test/}",
+            bitnami
+        )
+        .unwrap(),
+        "mirror.test/bitnami/redis:6.5.9"
+    );
+    let nested = "sidecars:\n  - name: a\n    image:\n      image: r.test/side\n";
+    assert_eq!(
+        composed("sidecars[0].image", TAG, "{}", nested).unwrap(),
+        "r.test/side:6.5.9"
+    );
+    let digest = "<repository from the chart>@sha256:aaaa";
+    assert_eq!(
+        composed("image", digest, "{}", chart).unwrap(),
+        "ghcr.io/stefanprodan/podinfo@sha256:aaaa"
+    );
+}
+
+#[test]
+fn what_the_chart_may_do_otherwise_stays_unresolved() {
+    let cases = [
+        ("image: {tag: x}", "the chart has no map there"),
+        ("image: {pullPolicy: Always}", "no repository"),
+        (
+            "image: {repository: r.test/a, digest: 'sha256:bbbb'}",
+            "a digest the templates may prefer",
+        ),
+        (
+            "global: {imageRegistry: mirror.test}\nimage: {repository: r.test/a}",
+            "a global registry",
+        ),
+        (
+            "image: {repository: '{{ .Values.base }}/a'}",
+            "a template expression",
+        ),
+        ("other: {repository: r.test/a}", "nothing at the path"),
+    ];
+    for (chart, why) in cases {
+        assert!(
+            composed("image", TAG, "{}", chart).is_err(),
+            "{why}: {chart}"
+        );
+    }
+    assert!(compose("image", TAG, &yaml("{}"), None, "c 1").is_err());
+    // An empty global registry is the chart's way of saying "none".
+    assert!(composed(
+        "image",
+        TAG,
+        "{}",
+        "global: {imageRegistry: ''}\nimage: {repository: r.test/a}"
+    )
+    .is_ok());
+}
+
+#[test]
+fn a_global_registry_in_the_release_is_noticed() {
+    assert!(sets_global_registry(&yaml(
+        "global: {imageRegistry: m.test}"
+    )));
+    assert!(sets_global_registry(&yaml(
+        "global: {image: {registry: m.test}}"
+    )));
+    assert!(!sets_global_registry(&yaml("global: {podLabels: {a: b}}")));
+    assert!(!sets_global_registry(&yaml("image: {registry: m.test}")));
+}

@@ -1,0 +1,305 @@
+//! Tag-only chart images (`values: {image: {tag: ..}}`): the repository is
+//! read from the chart's own `values.yaml`, in a chart pushed to the real
+//! registry (TLS, basic auth), in an HTTP Helm repository (a loopback
+//! server serving `index.yaml` and the archive), and in this repository.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/fault_server.rs"]
+mod fault_server;
+#[path = "support/registry/mod.rs"]
+mod registry;
+mod support;
+
+use fault_server::{Behaviour, FaultServer, Route};
+use registry::{base64_std, helm_chart_archive, OciLayout, TestRegistry};
+use support::gitrepo::{repo_from_entries, Entry};
+use support::isolated::{findings, image, Isolated};
+
+const CHART_VALUES: &str = "replicaCount: 1\nimage:\n  repository: registry.test/acme/podinfo\n  tag: \"\"\n  pullPolicy: IfNotPresent\n";
+
+/// The same defaults, split the bitnami way.
+const SPLIT_VALUES: &str =
+    "image:\n  registry: registry.test\n  repository: acme/podinfo\n  tag: 6.5.0\n";
+
+fn release(name: &str, chart: &str, source: &str, values: &str) -> String {
+    format!(
+        "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: {name}
+  namespace: apps
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: {chart}
+      version: 6.5.4
+      sourceRef:
+        kind: {source}
+        namespace: flux-system
+  values:
+{values}"
+    )
+}
+
+fn sources(index_url: &str) -> String {
+    format!(
+        "apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: oci-charts
+  namespace: flux-system
+spec:
+  type: oci
+  url: oci://registry.test/charts
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: http-charts
+  namespace: flux-system
+spec:
+  url: {index_url}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  url: https://git.example.invalid/platform/fleet.git
+  ref: {{branch: main}}
+"
+    )
+}
+
+/// Base and head of a PR that bumps three tag-only images: one chart from
+/// the OCI registry, one from an HTTP repository, one in this repository.
+fn pr(index_url: &str, tags: [&str; 3]) -> Vec<Entry> {
+    let tag = |t: &str| format!("    image:\n      tag: \"{t}\"\n");
+    vec![
+        Entry::file("sources.yaml", sources(index_url)),
+        Entry::file(
+            "apps/api.yaml",
+            release(
+                "api",
+                "podinfo",
+                "HelmRepository\n        name: oci-charts",
+                &tag(tags[0]),
+            ),
+        ),
+        Entry::file(
+            "apps/web.yaml",
+            release(
+                "web",
+                "podinfo",
+                "HelmRepository\n        name: http-charts",
+                &tag(tags[1]),
+            ),
+        ),
+        Entry::file(
+            "apps/local.yaml",
+            release(
+                "local",
+                "./charts/podinfo",
+                "GitRepository\n        name: flux-system",
+                &tag(tags[2]),
+            ),
+        ),
+        Entry::file(
+            "charts/podinfo/Chart.yaml",
+            "apiVersion: v2\nname: podinfo\nversion: 6.5.4\n",
+        ),
+        Entry::file("charts/podinfo/values.yaml", CHART_VALUES),
+    ]
+}
+
+fn index_server() -> FaultServer {
+    let index = "apiVersion: v1\nentries:\n  podinfo:\n  - name: podinfo\n    version: 6.5.4\n    urls: [podinfo-6.5.4.tgz]\n";
+    let archive = helm_chart_archive(
+        "podinfo",
+        "apiVersion: v2\nname: podinfo\nversion: 6.5.4\n",
+        Some(SPLIT_VALUES),
+    );
+    FaultServer::start(vec![
+        Route::new(
+            "GET",
+            "/charts/index.yaml",
+            Behaviour::respond(200, &[], index),
+        ),
+        Route::new(
+            "GET",
+            "/charts/podinfo-6.5.4.tgz",
+            Behaviour::respond(200, &[("content-type", "application/gzip")], archive),
+        ),
+    ])
+}
+
+fn human(env: &Isolated, repo: &std::path::Path, config: &std::path::Path) -> String {
+    let output = support::gitrepo::fluxgate()
+        .args(["check", "--format", "human", "--repo"])
+        .arg(repo)
+        .arg("--config")
+        .arg(config)
+        .env("DOCKER_CONFIG", env.path("docker"))
+        .env("HOME", env.path(""))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn a_tag_only_override_is_checked_with_the_charts_repository() {
+    let registry = TestRegistry::tls_basic("robot", "chart-pw");
+    registry.push(&OciLayout::image("linux", "amd64"), "acme/podinfo:6.5.4");
+    registry.push(
+        &OciLayout::helm_chart_with_values("podinfo", "6.5.4", Some(CHART_VALUES)),
+        "charts/podinfo:6.5.4",
+    );
+    let server = index_server();
+    let index_url = server.url("/charts");
+    let repo = repo_from_entries(
+        "chart-defaults",
+        &pr(&index_url, ["6.5.3", "6.5.3", "6.5.3"]),
+        // api: exists; web: a typo; local: missing.
+        &pr(&index_url, ["6.5.4", "6.5.40", "6.5.5"]),
+    );
+    git2::Repository::open(repo.path())
+        .unwrap()
+        .remote("origin", "git@git.example.invalid:platform/fleet.git")
+        .unwrap();
+    let env = Isolated::new();
+    let auth = base64_std(b"robot:chart-pw");
+    env.docker_config(&format!(
+        r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#,
+        registry.host()
+    ));
+    let config = env.config(&registry.host(), Some(registry.ca_pem_path()), "");
+    let out = env.run(repo.path(), &config, &["--timeout", "20"]);
+    let json = &out.json;
+    assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
+
+    let api = image(json, "registry.test/acme/podinfo:6.5.4");
+    assert_eq!(api["status"], "exists", "{api:#}");
+    assert_eq!(api["file"], "apps/api.yaml");
+    let web = image(json, "registry.test/acme/podinfo:6.5.40");
+    assert_eq!(web["status"], "missing", "{web:#}");
+    assert_eq!(web["file"], "apps/web.yaml");
+    let local = image(json, "registry.test/acme/podinfo:6.5.5");
+    assert_eq!(local["status"], "missing", "{local:#}");
+    assert_eq!(local["file"], "apps/local.yaml");
+    // At the tag the release writes, where the fix goes.
+    assert_eq!(
+        findings(json),
+        [
+            ("image-not-found".to_string(), 18, 12),
+            ("image-not-found".to_string(), 18, 12)
+        ],
+        "{json:#}"
+    );
+    assert_eq!(server.count("GET", "/charts/podinfo-6.5.4.tgz"), 1);
+    assert_eq!(server.count("GET", "/charts/index.yaml"), 1);
+    for leak in ["chart-pw", auth.as_str()] {
+        assert!(!json.to_string().contains(leak) && !out.stderr.contains(leak));
+    }
+    // The finding says where the repository came from.
+    let text = human(&env, repo.path(), &config);
+    assert!(
+        text.contains("repository `registry.test/acme/podinfo` from the default values of chart podinfo 6.5.4 (`image`)"),
+        "{text}"
+    );
+
+    // Offline, only the chart in this repository is read.
+    let out = env.run(repo.path(), &config, &["--offline"]);
+    let json = &out.json;
+    assert_eq!(
+        image(json, "registry.test/acme/podinfo:6.5.5")["status"],
+        "skipped"
+    );
+    for file in ["apps/api.yaml", "apps/web.yaml"] {
+        let record = json["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["file"] == file)
+            .unwrap();
+        assert_eq!(record["status"], "unresolved", "{record:#}");
+        assert!(
+            record["detail"]
+                .as_str()
+                .unwrap()
+                .ends_with("charts are not read with `--offline`"),
+            "{record:#}"
+        );
+    }
+}
+
+#[test]
+fn what_the_chart_may_do_otherwise_stays_unresolved() {
+    let base = pr("http://127.0.0.1:9/charts", ["1", "1", "1"]);
+    let mut head = base.clone();
+    // A `global` registry in the release; `valuesFrom` beside the values;
+    // a chart whose default values pin a digest.
+    head[3] = Entry::file(
+        "apps/local.yaml",
+        release(
+            "local",
+            "./charts/podinfo",
+            "GitRepository\n        name: flux-system",
+            "    global:\n      imageRegistry: mirror.test\n    image:\n      tag: \"2\"\n",
+        ),
+    );
+    head.push(Entry::file(
+        "apps/more.yaml",
+        release(
+            "more",
+            "./charts/podinfo",
+            "GitRepository\n        name: flux-system",
+            "    image:\n      tag: \"2\"\n  valuesFrom:\n    - kind: ConfigMap\n      name: more-values\n",
+        ),
+    ));
+    head.push(Entry::file(
+        "apps/pinned.yaml",
+        release(
+            "pinned",
+            "./charts/pinned",
+            "GitRepository\n        name: flux-system",
+            "    image:\n      tag: \"2\"\n",
+        ),
+    ));
+    head.push(Entry::file(
+        "charts/pinned/Chart.yaml",
+        "apiVersion: v2\nname: pinned\nversion: 1.0.0\n",
+    ));
+    head.push(Entry::file(
+        "charts/pinned/values.yaml",
+        "image:\n  repository: registry.test/acme/pinned\n  digest: sha256:0000000000000000000000000000000000000000000000000000000000000000\n",
+    ));
+    let repo = repo_from_entries("chart-defaults-unsure", &base, &head);
+    git2::Repository::open(repo.path())
+        .unwrap()
+        .remote("origin", "https://git.example.invalid/platform/fleet.git")
+        .unwrap();
+    let env = Isolated::new();
+    let config = env.config("127.0.0.1:9", None, "");
+    let out = env.run(repo.path(), &config, &["--offline"]);
+    let json = &out.json;
+    let detail = |file: &str| -> String {
+        let record = json["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["file"] == file)
+            .unwrap_or_else(|| panic!("no image in {file}: {json:#}"));
+        assert_eq!(record["status"], "unresolved", "{record:#}");
+        record["detail"].as_str().unwrap().to_string()
+    };
+    assert!(detail("apps/local.yaml").contains("set a `global` registry"));
+    assert!(detail("apps/more.yaml").contains("`valuesFrom`"));
+    assert!(detail("apps/pinned.yaml").contains("also pins `image.digest`"));
+    assert!(findings(json)
+        .iter()
+        .all(|(rule, _, _)| rule == "image-unresolved"));
+    assert_eq!(findings(json).len(), 3, "{json:#}");
+}
