@@ -15,7 +15,7 @@ use crate::extract::Change;
 use crate::finding::Location;
 use crate::git::{Blob, EntryKind, GitError, Repo};
 use crate::k8s::flux::{is_helm_release, CHART_REPOSITORY};
-use crate::k8s::{part, ObjectId};
+use crate::k8s::{part, ChartSupplies, ObjectId};
 use crate::load::{self, MAX_FILE_BYTES};
 use crate::registry::{ArchiveQuery, ChartLookup, ChartQuery, Checker};
 use crate::report::ImageStatus;
@@ -99,6 +99,10 @@ pub fn complete(
                 (Ok(plan), Ok(values)) => compose(
                     &image_use.site.field[VALUES_FIELD.len()..],
                     image_use.site.reference.as_deref().unwrap_or_default(),
+                    image_use
+                        .site
+                        .chart_supplies
+                        .unwrap_or(ChartSupplies::Repository),
                     &plan.release_values,
                     values.documents.first().map(|doc| &doc.root),
                     &plan.chart,
@@ -125,11 +129,12 @@ pub fn complete(
 /// reason: it is the one to fix first).
 fn is_tag_only(image_use: &ImageUse) -> bool {
     image_use.site.incomplete.is_some()
+        && image_use.site.chart_supplies.is_some()
         && image_use
             .site
             .reference
             .as_ref()
-            .is_ok_and(|text| text.starts_with(CHART_REPOSITORY) && !text.contains("${"))
+            .is_ok_and(|text| !text.contains("${"))
 }
 
 fn give_up(image_use: &mut ImageUse, why: &str) {
@@ -261,6 +266,8 @@ fn looks_like_path(chart: &str) -> bool {
 /// `global.imageRegistry` and the like: bitnami-style charts put it before
 /// each image's own registry, others ignore it.
 fn sets_global_registry(values: &Node) -> bool {
+    // An empty one (`imageRegistry: ""`, copied from a chart's defaults)
+    // changes nothing.
     fn any_registry(node: &Node) -> bool {
         node.as_mapping()
             .unwrap_or_default()
@@ -268,6 +275,7 @@ fn sets_global_registry(values: &Node) -> bool {
             .any(|(key, value)| {
                 key.scalar_text()
                     .is_some_and(|k| k.to_ascii_lowercase().contains("registry"))
+                    && part_text(value)
                     || any_registry(value)
             })
     }
@@ -403,12 +411,12 @@ fn parse_values(bytes: Vec<u8>, limits: &Limits) -> Result<ParsedYaml, String> {
     Ok(parsed)
 }
 
-/// The reference that deploys: the chart's repository (and registry) with
-/// the tag or digest the release writes (`written`, after the
-/// placeholder), and a label saying where the repository came from.
+/// The reference that deploys: what the release writes (`written`) with
+/// the part the chart's default values supply, and a label saying so.
 fn compose(
     field: &str,
     written: &str,
+    supplies: ChartSupplies,
     release_values: &Node,
     chart_root: Option<&Node>,
     chart: &str,
@@ -419,14 +427,6 @@ fn compose(
         .and_then(|root| follow(root, &path))
         .filter(|node| node.as_mapping().is_some())
         .ok_or_else(|| format!("chart {chart}'s values.yaml has no `{field}` map"))?;
-    let (repository, _) = part(chart_map, "repository")
-        .or_else(|| part(chart_map, "image"))
-        .ok_or_else(|| format!("chart {chart}'s values.yaml has no `{field}.repository`"))?;
-    if part(chart_map, "digest").is_some() && !written.contains('@') {
-        return Err(format!(
-            "chart {chart}'s values.yaml also pins `{field}.digest`, which its templates may prefer to the tag"
-        ));
-    }
     if chart_root
         .and_then(|root| root.get("global"))
         .and_then(Node::as_mapping)
@@ -442,24 +442,56 @@ fn compose(
             "chart {chart}'s values.yaml sets a `global` registry, which its templates apply in their own way"
         ));
     }
-    let registry = follow(release_values, &path)
-        .and_then(|map| part(map, "registry"))
-        .or_else(|| part(chart_map, "registry"))
-        .map(|(registry, _)| registry.trim_end_matches('/'));
-    let name = match registry {
-        Some(registry) => format!("{registry}/{repository}"),
-        None => repository.to_string(),
+    let pinned = part(chart_map, "digest").is_some();
+    let (reference, label) = match supplies {
+        ChartSupplies::Repository => {
+            if pinned && !written.contains('@') {
+                return Err(format!(
+                    "chart {chart}'s values.yaml also pins `{field}.digest`, which its templates may prefer to the tag"
+                ));
+            }
+            let (repository, _) = part(chart_map, "repository")
+                .or_else(|| part(chart_map, "image"))
+                .ok_or_else(|| {
+                    format!("chart {chart}'s values.yaml has no `{field}.repository`")
+                })?;
+            let registry = follow(release_values, &path)
+                .and_then(|map| part(map, "registry"))
+                .or_else(|| part(chart_map, "registry"))
+                .map(|(registry, _)| registry.trim_end_matches('/'));
+            let name = match registry {
+                Some(registry) => format!("{registry}/{repository}"),
+                None => repository.to_string(),
+            };
+            let suffix = written.strip_prefix(CHART_REPOSITORY).unwrap_or(written);
+            (
+                format!("{name}{suffix}"),
+                format!("repository `{name}` from the default values of chart {chart} (`{field}.repository`)"),
+            )
+        }
+        ChartSupplies::Tag => {
+            if pinned {
+                return Err(format!(
+                    "chart {chart}'s values.yaml pins `{field}.digest`, which its templates may use instead of a tag"
+                ));
+            }
+            let (tag, _) = part(chart_map, "tag").ok_or_else(|| {
+                format!(
+                    "chart {chart}'s values.yaml leaves `{field}.tag` empty: its templates choose the tag (often the chart's appVersion)"
+                )
+            })?;
+            (
+                format!("{written}:{tag}"),
+                format!("tag `{tag}` from the default values of chart {chart} (`{field}.tag`)"),
+            )
+        }
     };
-    if name.contains("{{") || name.contains("${") {
+    if reference.contains("{{") || reference.contains("${") {
         return Err(format!(
-            "chart {chart}'s default repository `{name}` is a template expression"
+            "chart {chart}'s default values make `{reference}`, a template expression"
         ));
     }
-    let suffix = written.strip_prefix(CHART_REPOSITORY).unwrap_or(written);
-    Ok((
-        format!("{name}{suffix}"),
-        format!("repository `{name}` from the default values of chart {chart} (`{field}`)"),
-    ))
+    Ok((reference, label))
 }
 
 fn part_text(node: &Node) -> bool {

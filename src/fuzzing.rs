@@ -207,6 +207,16 @@ pub fn git_pack_objects(data: &[u8]) -> usize {
     given
 }
 
+/// `chart_archive`: a chart's `.tgz`, read for its own `values.yaml`, as
+/// fluxgate reads archives from Helm repositories and registries. What
+/// comes back is never larger than asked for; no input panics.
+pub fn chart_archive(data: &[u8]) {
+    const LIMIT: usize = 1 << 16;
+    if let Ok(values) = crate::chart_defaults::archive::values_yaml(data, LIMIT) {
+        assert!(values.len() <= LIMIT, "{} bytes", values.len());
+    }
+}
+
 /// `suppression_comment`: parse, then check the parts come back trimmed.
 pub fn suppression_comment(data: &[u8]) {
     let Ok(input) = std::str::from_utf8(data) else {

@@ -159,11 +159,22 @@ fn a_tag_only_override_is_checked_with_the_charts_repository() {
     );
     let server = index_server();
     let index_url = server.url("/charts");
+    // api: exists; web: a typo; local: missing; mirror: a repository
+    // without the chart's default tag.
+    let mut head = pr(&index_url, ["6.5.4", "6.5.40", "6.5.5"]);
+    head.push(Entry::file(
+        "apps/mirror.yaml",
+        release(
+            "mirror",
+            "podinfo",
+            "HelmRepository\n        name: http-charts",
+            "    image:\n      repository: registry.test/mirror/podinfo\n",
+        ),
+    ));
     let repo = repo_from_entries(
         "chart-defaults",
         &pr(&index_url, ["6.5.3", "6.5.3", "6.5.3"]),
-        // api: exists; web: a typo; local: missing.
-        &pr(&index_url, ["6.5.4", "6.5.40", "6.5.5"]),
+        &head,
     );
     git2::Repository::open(repo.path())
         .unwrap()
@@ -176,9 +187,22 @@ fn a_tag_only_override_is_checked_with_the_charts_repository() {
         registry.host()
     ));
     let config = env.config(&registry.host(), Some(registry.ca_pem_path()), "");
+    let mark = registry.mark();
     let out = env.run(repo.path(), &config, &["--timeout", "20"]);
     let json = &out.json;
     assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
+    // The chart is looked up, its manifest and archive read, once each.
+    for (method, path) in [
+        ("HEAD", "/v2/charts/podinfo/manifests/"),
+        ("GET", "/v2/charts/podinfo/manifests/"),
+        ("GET", "/v2/charts/podinfo/blobs/"),
+    ] {
+        assert_eq!(
+            registry.count_requests_since(mark, method, path),
+            1,
+            "{method} {path}"
+        );
+    }
 
     let api = image(json, "registry.test/acme/podinfo:6.5.4");
     assert_eq!(api["status"], "exists", "{api:#}");
@@ -186,6 +210,8 @@ fn a_tag_only_override_is_checked_with_the_charts_repository() {
     let web = image(json, "registry.test/acme/podinfo:6.5.40");
     assert_eq!(web["status"], "missing", "{web:#}");
     assert_eq!(web["file"], "apps/web.yaml");
+    let mirror = image(json, "registry.test/mirror/podinfo:6.5.0");
+    assert_eq!(mirror["status"], "missing", "{mirror:#}");
     let local = image(json, "registry.test/acme/podinfo:6.5.5");
     assert_eq!(local["status"], "missing", "{local:#}");
     assert_eq!(local["file"], "apps/local.yaml");
@@ -194,6 +220,7 @@ fn a_tag_only_override_is_checked_with_the_charts_repository() {
         findings(json),
         [
             ("image-not-found".to_string(), 18, 12),
+            ("image-not-found".to_string(), 18, 19),
             ("image-not-found".to_string(), 18, 12)
         ],
         "{json:#}"
@@ -206,7 +233,11 @@ fn a_tag_only_override_is_checked_with_the_charts_repository() {
     // The finding says where the repository came from.
     let text = human(&env, repo.path(), &config);
     assert!(
-        text.contains("repository `registry.test/acme/podinfo` from the default values of chart podinfo 6.5.4 (`image`)"),
+        text.contains("repository `registry.test/acme/podinfo` from the default values of chart podinfo 6.5.4 (`image.repository`)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tag `6.5.0` from the default values of chart podinfo 6.5.4 (`image.tag`)"),
         "{text}"
     );
 

@@ -18,6 +18,7 @@ const TARGETS: &[(&str, Target)] = &[
     ),
     ("config", fluxgate::fuzzing::config),
     ("git_pack", fluxgate::fuzzing::git_pack),
+    ("chart_archive", fluxgate::fuzzing::chart_archive),
 ];
 
 fn inputs(kind: &str, target: &str) -> Vec<PathBuf> {
@@ -118,5 +119,25 @@ fn pack_seeds_give_every_object() {
             .join(seed);
         let data = fs::read(&path).expect("a seed");
         assert_eq!(fluxgate::fuzzing::git_pack_objects(&data), 15, "{seed}");
+    }
+}
+
+/// The archive seeds are charts GNU tar packed (GNU and PAX headers, a
+/// subchart's values and a long path named `values.yaml` before the
+/// chart's own): each gives the chart's own values.
+#[test]
+fn archive_seeds_give_the_charts_own_values() {
+    for seed in ["gnu.tgz", "pax.tgz"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/seeds/chart_archive")
+            .join(seed);
+        let data = fs::read(&path).expect("a seed");
+        let values = fluxgate::chart_defaults::archive::values_yaml(&data, 1 << 16).unwrap();
+        assert!(
+            String::from_utf8(values)
+                .unwrap()
+                .contains("repository: ghcr.io/stefanprodan/podinfo"),
+            "{seed}"
+        );
     }
 }

@@ -8,9 +8,15 @@ fn yaml(text: &str) -> Node {
 
 fn composed(field: &str, written: &str, release: &str, chart: &str) -> Result<String, String> {
     let chart = yaml(chart);
+    let supplies = if written.starts_with(CHART_REPOSITORY) {
+        ChartSupplies::Repository
+    } else {
+        ChartSupplies::Tag
+    };
     compose(
         field,
         written,
+        supplies,
         &yaml(release),
         Some(&chart),
         "podinfo 6.5.4",
@@ -97,7 +103,15 @@ fn what_the_chart_may_do_otherwise_stays_unresolved() {
             "{why}: {chart}"
         );
     }
-    assert!(compose("image", TAG, &yaml("{}"), None, "c 1").is_err());
+    assert!(compose(
+        "image",
+        TAG,
+        ChartSupplies::Repository,
+        &yaml("{}"),
+        None,
+        "c 1"
+    )
+    .is_err());
     // An empty global registry is the chart's way of saying "none".
     assert!(composed(
         "image",
@@ -117,5 +131,24 @@ fn a_global_registry_in_the_release_is_noticed() {
         "global: {image: {registry: m.test}}"
     )));
     assert!(!sets_global_registry(&yaml("global: {podLabels: {a: b}}")));
+    assert!(!sets_global_registry(&yaml("global: {imageRegistry: ''}")));
     assert!(!sets_global_registry(&yaml("image: {registry: m.test}")));
+}
+
+#[test]
+fn a_repository_only_override_takes_the_charts_tag() {
+    let chart = "image:\n  repository: ghcr.io/stefanprodan/podinfo\n  tag: 6.5.4\n";
+    assert_eq!(
+        composed("image", "mirror.test/podinfo", "{}", chart).unwrap(),
+        "mirror.test/podinfo:6.5.4"
+    );
+    // An empty tag leaves it to the templates (often the appVersion): no guess.
+    let empty = "image:\n  repository: r\n  tag: \"\"\n";
+    assert!(composed("image", "mirror.test/podinfo", "{}", empty)
+        .unwrap_err()
+        .contains("leaves `image.tag` empty"));
+    let pinned = "image:\n  repository: r\n  tag: 1\n  digest: sha256:aa\n";
+    assert!(composed("image", "mirror.test/podinfo", "{}", pinned).is_err());
+    let templated = "image:\n  tag: \"{{ .Chart.AppVersion }}\"\n";
+    assert!(composed("image", "mirror.test/podinfo", "{}", templated).is_err());
 }

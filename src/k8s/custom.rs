@@ -122,6 +122,7 @@ fn site(text: &str, node: &Node, field: String) -> ImageSite {
     ImageSite {
         reference: Ok(text.to_string()),
         incomplete: None,
+        chart_supplies: None,
         span: node.span,
         related: Vec::new(),
         parts: vec![(0..text.len(), node.span)],
@@ -156,6 +157,7 @@ fn plan_sites(root: &Node) -> Vec<ImageSite> {
                 sites.push(ImageSite {
                     reference: Ok(reference.text),
                     incomplete: None,
+                    chart_supplies: None,
                     span: version_node.span,
                     related: vec![(image_node.span, "image set here".to_string())],
                     parts: reference.parts,

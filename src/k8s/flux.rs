@@ -1,7 +1,7 @@
 //! Flux objects: HelmRelease `spec.values` images and Kustomization
 //! `spec.images`.
 
-use super::{part, Assembler, ImageSite, ObjectId};
+use super::{part, Assembler, ChartSupplies, ImageSite, ObjectId};
 use crate::yaml::{Node, Value};
 
 /// Whether an object is a Flux HelmRelease (v2 API or the legacy v1 one).
@@ -98,6 +98,7 @@ fn image_at(key: &str, value: &Node, field: &str) -> Option<ImageSite> {
             return Some(ImageSite {
                 reference: Ok(text.to_string()),
                 incomplete: None,
+                chart_supplies: None,
                 span: value.span,
                 related: Vec::new(),
                 parts: vec![(0..text.len(), value.span)],
@@ -145,6 +146,7 @@ fn tag_only_site(map: &Node, field: &str) -> Option<ImageSite> {
     Some(ImageSite {
         reference: Ok(reference.text),
         incomplete: Some("no repository here: the chart's default values supply it".to_string()),
+        chart_supplies: Some(ChartSupplies::Repository),
         span: primary.span,
         related,
         parts: reference.parts,
@@ -175,8 +177,9 @@ fn image_map_site(map: &Node, field: &str) -> Option<ImageSite> {
     if let Some((digest, node)) = digest.filter(|_| !tag.is_some_and(|(t, _)| t.contains('@'))) {
         reference.push("@", digest, node);
     }
-    let incomplete = (tag.is_none() && digest.is_none())
-        .then(|| "no tag or digest: the chart supplies the tag (often its appVersion)".to_string());
+    let chart_supplies = (tag.is_none() && digest.is_none()).then_some(ChartSupplies::Tag);
+    let incomplete =
+        chart_supplies.map(|_| "no tag or digest: the chart supplies the tag".to_string());
     let primary = tag.or(digest).map_or(repository_node, |(_, node)| node);
     let mut related = Vec::new();
     if !std::ptr::eq(primary, repository_node) {
@@ -185,6 +188,7 @@ fn image_map_site(map: &Node, field: &str) -> Option<ImageSite> {
     Some(ImageSite {
         reference: Ok(reference.text),
         incomplete,
+        chart_supplies,
         span: primary.span,
         related,
         parts: reference.parts,

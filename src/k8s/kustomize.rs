@@ -131,6 +131,7 @@ fn entry_site(entry: &Node, field: &str) -> Option<ImageSite> {
     Some(ImageSite {
         reference: Ok(reference.text),
         incomplete,
+        chart_supplies: None,
         span: primary.span,
         related,
         parts: reference.parts,

@@ -69,6 +69,8 @@ pub struct ImageSite {
     pub reference: Result<String, String>,
     /// Why the reference is incomplete in the repository, if it is.
     pub incomplete: Option<String>,
+    /// The part of a Helm values image the chart's own defaults supply.
+    pub chart_supplies: Option<ChartSupplies>,
     /// The value a user edits to fix it: the tag or digest when present.
     pub span: Span,
     /// Other values that took part, e.g. the `repository` beside a `tag`.
@@ -81,6 +83,15 @@ pub struct ImageSite {
     /// Where it is, for matching base and head: stable under reordering
     /// (containers by name, not index).
     pub key: String,
+}
+
+/// What a Helm values image leaves to the chart's default values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartSupplies {
+    /// `image: {tag: "1.2"}`: the repository (and maybe the registry).
+    Repository,
+    /// `image: {repository: r}`: the tag.
+    Tag,
 }
 
 /// Reads a `{registry, repository, tag, digest}` or kustomize

@@ -75,6 +75,7 @@ pub fn image_sites(root: &Node, id: &ObjectId) -> Option<Vec<ImageSite>> {
             sites.push(ImageSite {
                 reference,
                 incomplete: None,
+                chart_supplies: None,
                 span: image.span,
                 related: Vec::new(),
                 parts: vec![(0..image.scalar_text().map_or(0, str::len), image.span)],
@@ -112,6 +113,7 @@ fn image_volume_sites(pod_spec: &Node, prefix: &str) -> Vec<ImageSite> {
         sites.push(ImageSite {
             reference: Ok(text.to_string()),
             incomplete: None,
+            chart_supplies: None,
             span: reference.span,
             related: Vec::new(),
             parts: vec![(0..text.len(), reference.span)],
@@ -137,6 +139,7 @@ fn unreadable(node: &Node, field: String, expected: &str) -> ImageSite {
             node.type_name()
         )),
         incomplete: None,
+        chart_supplies: None,
         span: node.span,
         related: Vec::new(),
         parts: Vec::new(),

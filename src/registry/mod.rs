@@ -125,6 +125,8 @@ struct Inner {
     sessions: OnceMap<(String, usize), Result<Arc<Session>, Failure>>,
     /// One index per HTTP Helm repository.
     indexes: OnceMap<String, Result<helm_index::IndexLookup, Failure>>,
+    /// One answer per chart query, however many stages ask.
+    chart_answers: OnceMap<ChartQuery, ChartLookup>,
 }
 
 /// One Helm chart (or OCI artifact) to look up.
@@ -180,6 +182,7 @@ impl Checker {
                 options,
                 sessions: OnceMap::default(),
                 indexes: OnceMap::default(),
+                chart_answers: OnceMap::default(),
             }),
         })
     }
@@ -397,6 +400,12 @@ impl Inner {
     }
 
     async fn chart(&self, query: &ChartQuery, deadline: Instant) -> ChartLookup {
+        self.chart_answers
+            .get_or_init(query.clone(), || self.ask_chart(query, deadline))
+            .await
+    }
+
+    async fn ask_chart(&self, query: &ChartQuery, deadline: Instant) -> ChartLookup {
         match query {
             ChartQuery::Oci { reference } => {
                 let verdict = self.verify(reference, deadline, false).await;
