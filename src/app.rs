@@ -128,26 +128,56 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     } else {
         changes.iter().filter_map(|c| c.head.clone()).collect()
     };
-    let values_roles = values_from::roles(
-        &deploy::tree::HeadTree::new(&repo, head),
-        &head_files,
-        &mut report.notices,
-    )?;
+    let head_tree = deploy::tree::HeadTree::new(&repo, head);
+    let mut values_roles = values_from::roles(&head_tree, &head_files, &mut report.notices)?;
+    let mut base_paths = Vec::new();
     if let Some(base) = base {
         for change in &changes {
             let Some(blob) = &change.base else { continue };
             if load::skip_reason(&repo, base, &blob.path)?.is_none() {
                 let file = load::load(&repo, Side::Base, blob, &limits)?;
-                let head_path = change.head.as_ref().map(|h| h.path.as_str());
-                base_index.add(&file, head_path);
-                if let Some(path) = head_path {
-                    let roles = values_roles.get(path).map_or(&[][..], Vec::as_slice);
-                    base_index.add_values(&file, path, roles);
-                }
+                let head_path = change.head.as_ref().map(|h| h.path.clone());
+                base_index.add(&file, head_path.as_deref());
                 chart_base.add(&file);
                 sources.insert(file.source.clone());
                 base_files.push(file);
+                base_paths.push(head_path);
             }
+        }
+    }
+    // Values a release takes anew are new to it, whatever their file's
+    // history: no base to compare them with.
+    let newly_taken = match base {
+        Some(_) if !args.all => values_from::newly_taken(
+            &head_tree,
+            &head_files,
+            &values_from::taken_before(&base_files),
+        )?,
+        _ => values_from::Roles::new(),
+    };
+    for (file, head_path) in base_files.iter().zip(&base_paths) {
+        if let Some(path) = head_path {
+            let roles: Vec<values_from::ValuesRole> = values_roles
+                .get(path)
+                .into_iter()
+                .flatten()
+                .filter(|role| !newly_taken.get(path).is_some_and(|new| new.contains(role)))
+                .cloned()
+                .collect();
+            base_index.add_values(file, path, &roles);
+        }
+    }
+    let mut taken_anew = Vec::new();
+    for (path, roles) in newly_taken {
+        if changed_head_paths.contains(path.as_str()) {
+            let known = values_roles.entry(path).or_default();
+            for role in roles {
+                if !known.contains(&role) {
+                    known.push(role);
+                }
+            }
+        } else {
+            taken_anew.push((path, roles));
         }
     }
 
@@ -199,6 +229,16 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
         changed_head_files.extend(file.touched);
         changed_head_flux.extend(file.flux);
         whole_tree_flux.extend(file.tree_flux);
+    }
+    for (path, roles) in &taken_anew {
+        let Some(file) = head_tree.load(path)? else {
+            continue;
+        };
+        let anew = values_taken_anew(&file, roles, args.no_ignores);
+        image_uses.extend(anew.image_uses);
+        findings.extend(anew.findings);
+        suppressions.extend(anew.suppressions);
+        sources.insert(file.source.clone());
     }
     let mut base_flux = deploy::flux::FluxIndex::default();
     for file in &base_files {
@@ -443,6 +483,70 @@ fn analyse_head_file(scope: &HeadScope<'_>, blob: &BlobRef, content: crate::git:
             deploy::flux::TreeFlux::default()
         },
         touched: compared.then_some(file),
+    }
+}
+
+/// What a file the change did not touch contributes when a release takes
+/// its values anew.
+struct TakenAnew {
+    image_uses: Vec<changes::ImageUse>,
+    findings: Vec<Finding>,
+    suppressions: Vec<suppress::Suppression>,
+}
+
+/// Every image of the values `roles` name in `file` is new to its release;
+/// values that do not parse are `yaml-invalid`. Only the suppression
+/// comments around those images count (the rest of the file is not part
+/// of the change, so an unused one there is none of its business).
+fn values_taken_anew(
+    file: &load::LoadedFile,
+    roles: &[values_from::ValuesRole],
+    no_ignores: bool,
+) -> TakenAnew {
+    let mut image_uses = Vec::new();
+    let mut findings = Vec::new();
+    for role in roles {
+        for site in values_from::image_sites(file, role) {
+            image_uses.push(changes::ImageUse {
+                source: file.source.clone(),
+                kind: "HelmRelease".to_string(),
+                name: role.release.clone(),
+                site,
+                change: crate::extract::Change::Added,
+                related: Vec::new(),
+                blame: None,
+            });
+        }
+        if let Some((span, problem)) = values_from::values_error(file, role) {
+            findings.push(yaml_invalid::values_finding(
+                &file.source,
+                span,
+                &role.describe(),
+                &problem,
+            ));
+        }
+    }
+    let lines: Vec<usize> = image_uses
+        .iter()
+        .map(|u| file.source.position(u.site.span.start).line)
+        .chain(findings.iter().map(|f| f.primary.start.line))
+        .collect();
+    let suppressions = if no_ignores {
+        Vec::new()
+    } else {
+        suppress::collect(file)
+            .into_iter()
+            .filter(|s| {
+                lines
+                    .iter()
+                    .any(|line| (s.first_line..=s.last_line).contains(line))
+            })
+            .collect()
+    };
+    TakenAnew {
+        image_uses,
+        findings,
+        suppressions,
     }
 }
 

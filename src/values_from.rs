@@ -22,12 +22,14 @@ use crate::source::Span;
 use crate::yaml::{Limits, Node};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+/// `None`: the whole file (a generator's source); otherwise the key of a
+/// ConfigMap or Secret in the file that holds the values.
+pub type Holder = Option<(ObjectId, String)>;
+
 /// Helm values in a file, and the HelmRelease that takes them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ValuesRole {
-    /// `None`: the whole file (a generator's source); otherwise the key of
-    /// a ConfigMap or Secret in the file that holds the values.
-    pub holder: Option<(ObjectId, String)>,
+    pub holder: Holder,
     /// The HelmRelease, as `namespace/name`.
     pub release: String,
 }
@@ -169,6 +171,155 @@ pub fn roles(
     Ok(roles)
 }
 
+/// The `valuesFrom` entries of every HelmRelease in `files` (base files),
+/// by object: what the releases took before the change.
+pub fn taken_before(files: &[LoadedFile]) -> HashMap<ObjectId, Vec<ValuesFrom>> {
+    let mut taken = HashMap::new();
+    for file in files {
+        if !file.source.text().contains("valuesFrom") {
+            continue;
+        }
+        for doc in &file.parsed.documents {
+            if let Some(id) = ObjectId::of(&doc.root).filter(is_helm_release) {
+                taken.insert(id, values_from(&doc.root));
+            }
+        }
+    }
+    taken
+}
+
+/// The values that releases in the changed `files` take now and did not
+/// before (`before`, from [`taken_before`]): a new release, or an entry
+/// added to `valuesFrom`. Those values deploy anew however old their file
+/// is, so every image in them is checked. Looked up where [`roles`] looks.
+pub fn newly_taken(
+    tree: &HeadTree<'_>,
+    files: &[BlobRef],
+    before: &HashMap<ObjectId, Vec<ValuesFrom>>,
+) -> Result<Roles, GitError> {
+    let mut roles = Roles::new();
+    for blob in files.iter().filter(|f| is_yaml(&f.path)) {
+        let Some(file) = tree.load(&blob.path)? else {
+            continue;
+        };
+        if !file.source.text().contains("valuesFrom") {
+            continue;
+        }
+        let dir = blob.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let kustomization = layer_at(tree, dir)?;
+        for release in releases_in(&file, kustomization.as_ref()) {
+            let old: HashSet<&ValuesFrom> = before.get(&release.id).into_iter().flatten().collect();
+            let new: HashSet<&ValuesFrom> = release
+                .entries
+                .iter()
+                .filter(|e| !old.contains(e))
+                .collect();
+            if new.is_empty() {
+                continue;
+            }
+            let found = holders(
+                tree,
+                dir,
+                &blob.path,
+                kustomization.as_ref(),
+                &new,
+                &release,
+            )?;
+            for (path, holder) in found {
+                let role = ValuesRole {
+                    holder,
+                    release: release.name.clone(),
+                };
+                let known = roles.entry(path).or_default();
+                if !known.contains(&role) {
+                    known.push(role);
+                }
+            }
+        }
+    }
+    Ok(roles)
+}
+
+/// Where the values of `entries` are: a generator's file, or a literal
+/// block in a ConfigMap/Secret of the release's directory. Each file and
+/// key is looked at once, however many entries there are.
+fn holders(
+    tree: &HeadTree<'_>,
+    dir: &str,
+    release_file: &str,
+    kustomization: Option<&Layer>,
+    entries: &HashSet<&ValuesFrom>,
+    release: &Release,
+) -> Result<Vec<(String, Holder)>, GitError> {
+    let wanted = |kind: &str, name: &str, key: &str| {
+        entries.contains(&ValuesFrom {
+            kind: kind.to_string(),
+            name: name.to_string(),
+            key: key.to_string(),
+        })
+    };
+    let names: HashSet<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.kind.as_str(), e.name.as_str()))
+        .collect();
+    let mut found = Vec::new();
+    for generated in kustomization.map_or(&[][..], |k| &k.generated) {
+        if wanted(&generated.kind, &generated.name, &generated.key)
+            && same_namespace(&release.namespace, &generated.namespace)
+        {
+            found.push((generated.file.clone(), None));
+        }
+    }
+    let mut paths = vec![release_file.to_string()];
+    match kustomization {
+        Some(layer) => paths.extend(layer.includes.iter().filter(|p| is_yaml(p)).cloned()),
+        None => paths.extend(
+            dir_entries(tree, dir)?
+                .iter()
+                .filter(|e| is_yaml(&e.name))
+                .filter_map(|e| join(dir, &e.name)),
+        ),
+    }
+    paths.sort();
+    paths.dedup();
+    for path in paths {
+        let Some(file) = tree.load(&path)? else {
+            continue;
+        };
+        for doc in &file.parsed.documents {
+            let Some(id) = ObjectId::of(&doc.root).filter(|id| {
+                data_key(id).is_some() && names.contains(&(id.kind.as_str(), id.name.as_str()))
+            }) else {
+                continue;
+            };
+            let namespace = id
+                .namespace
+                .clone()
+                .or_else(|| kustomization.and_then(|k| k.namespace.clone()));
+            if is_sops_encrypted(&doc.root) || !same_namespace(&release.namespace, &namespace) {
+                continue;
+            }
+            let data = doc.root.get(data_field(&id));
+            for (key, value) in data.and_then(Node::as_mapping).unwrap_or_default() {
+                let Some(key) = key.scalar_text() else {
+                    continue;
+                };
+                if wanted(&id.kind, &id.name, key) && is_literal_block(value, &file) {
+                    found.push((path.clone(), Some((id.clone(), key.to_string()))));
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn same_namespace(a: &Option<String>, b: &Option<String>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
 /// What a changed file can hold, by a look at its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shape {
@@ -291,6 +442,7 @@ fn candidates(
 
 /// A HelmRelease and the values it takes.
 struct Release {
+    id: ObjectId,
     name: String,
     namespace: Option<String>,
     entries: Vec<ValuesFrom>,
@@ -324,31 +476,39 @@ fn releases(
         if !file.source.text().contains("valuesFrom") {
             continue;
         }
-        for doc in &file.parsed.documents {
-            let Some(id) = ObjectId::of(&doc.root).filter(is_helm_release) else {
-                continue;
-            };
-            let entries = values_from(&doc.root);
-            if entries.is_empty() {
-                continue;
-            }
-            let namespace = id
-                .namespace
-                .clone()
-                .or_else(|| kustomization.and_then(|k| k.namespace.clone()));
-            // Named as the cluster will know it: in the kustomization's namespace.
-            let name = match &namespace {
-                Some(namespace) => format!("{namespace}/{}", id.name),
-                None => id.name.clone(),
-            };
-            releases.push(Release {
-                name,
-                namespace,
-                entries,
-            });
-        }
+        releases.extend(releases_in(&file, kustomization));
     }
     Ok(releases)
+}
+
+/// The HelmReleases of one file that take values with `valuesFrom`.
+fn releases_in(file: &LoadedFile, kustomization: Option<&Layer>) -> Vec<Release> {
+    let mut releases = Vec::new();
+    for doc in &file.parsed.documents {
+        let Some(id) = ObjectId::of(&doc.root).filter(is_helm_release) else {
+            continue;
+        };
+        let entries = values_from(&doc.root);
+        if entries.is_empty() {
+            continue;
+        }
+        let namespace = id
+            .namespace
+            .clone()
+            .or_else(|| kustomization.and_then(|k| k.namespace.clone()));
+        // Named as the cluster will know it: in the kustomization's namespace.
+        let name = match &namespace {
+            Some(namespace) => format!("{namespace}/{}", id.name),
+            None => id.name.clone(),
+        };
+        releases.push(Release {
+            id,
+            name,
+            namespace,
+            entries,
+        });
+    }
+    releases
 }
 
 /// Where a ConfigMap or (plain) Secret keeps string values.

@@ -264,3 +264,113 @@ fn post_build_variables_reach_a_generators_values_file() {
     assert_eq!(listed, ["registry.test/acme/podinfo:6.5.4"], "{json:#}");
     assert!(places(&json).is_empty(), "{json:#}");
 }
+
+/// A change to the `valuesFrom` list itself: values a release takes anew
+/// (a ConfigMap's literal block, a generator's file) deploy anew though
+/// their files did not change, so each of their images is checked; an
+/// entry it took before, and a list only reordered, check nothing.
+#[test]
+fn values_a_release_takes_anew_are_checked() {
+    use support::gitrepo::{repo_from_entries, Entry};
+    let registry = TestRegistry::plain();
+    registry.push(&OciLayout::image("linux", "amd64"), "acme/more:1.0");
+    let release = |name: &str, entries: &[&str]| {
+        let mut text = format!(
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: {name}\nspec:\n  interval: 30m\n  valuesFrom:\n"
+        );
+        for entry in entries {
+            text.push_str(&format!("    - kind: ConfigMap\n      name: {entry}\n"));
+        }
+        text
+    };
+    let shared = [
+        Entry::file(
+            "apps/api/kustomization.yaml",
+            "namespace: apps\nresources:\n  - release.yaml\n  - extra.yaml\n  - other.yaml\nconfigMapGenerator:\n  - name: api-more\n    files:\n      - values.yaml=more-values.yaml\n",
+        ),
+        Entry::file(
+            "apps/api/extra.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api-extra\ndata:\n  values.yaml: |\n    image:\n      repository: registry.test/acme/extra\n      tag: 9.9.9\n  notes: |\n    image: registry.test/acme/not-values:0\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api-values\ndata:\n  values.yaml: |\n    image: registry.test/acme/taken-before:1\n",
+        ),
+        Entry::file(
+            "apps/api/more-values.yaml",
+            "image:\n  repository: registry.test/acme/more\n  tag: \"1.0\"\n",
+        ),
+    ];
+    let with = |api: &[&str], other: &[&str]| {
+        let mut entries: Vec<Entry> = shared.to_vec();
+        entries.push(Entry::file("apps/api/release.yaml", release("api", api)));
+        entries.push(Entry::file("apps/api/other.yaml", release("other", other)));
+        entries
+    };
+    let repo = repo_from_entries(
+        "values-from-taken-anew",
+        &with(&["api-values"], &["api-values", "api-extra"]),
+        &with(
+            &["api-values", "api-extra", "api-more"],
+            &["api-extra", "api-values"],
+        ),
+    );
+    let env = Isolated::new();
+    let config = env.config(&registry.host(), None, "");
+    let out = env.run(repo.path(), &config, &["--timeout", "20"]);
+    let json = &out.json;
+    assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
+    assert_eq!(
+        images(json),
+        [
+            row(
+                "registry.test/acme/extra:9.9.9",
+                "apps/api/extra.yaml",
+                9,
+                "added",
+                "missing"
+            ),
+            row(
+                "registry.test/acme/more:1.0",
+                "apps/api/more-values.yaml",
+                3,
+                "added",
+                "exists"
+            ),
+        ],
+        "{json:#}"
+    );
+    assert_eq!(
+        places(json),
+        [("image-not-found", "apps/api/extra.yaml", 9, 12)],
+        "{json:#}"
+    );
+    assert_eq!(json["images"][0]["name"], "apps/api", "{json:#}");
+}
+
+/// The same when the file holding the values changes too (elsewhere): the
+/// images a release takes anew are new to it, not compared with the base.
+#[test]
+fn values_taken_anew_from_a_changed_file_are_all_checked() {
+    use support::gitrepo::{repo_from_entries, Entry};
+    let file = |values_from: &str, note: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-values\n  namespace: apps\ndata:\n  note: {note}\n  values.yaml: |\n    image: registry.test/acme/web:1\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\n  namespace: apps\nspec:\n  interval: 30m\n{values_from}"
+        )
+    };
+    let taking = "  valuesFrom:\n    - kind: ConfigMap\n      name: web-values\n";
+    let repo = repo_from_entries(
+        "values-from-taken-anew-changed",
+        &[Entry::file("apps/web.yaml", file("", "a"))],
+        &[Entry::file("apps/web.yaml", file(taking, "b"))],
+    );
+    let out = support::gitrepo::check_dir(repo.path(), &["--base", "main"]);
+    let json: serde_json::Value = serde_json::from_str(&out.1).unwrap();
+    assert_eq!(
+        images(&json),
+        [row(
+            "registry.test/acme/web:1",
+            "apps/web.yaml",
+            9,
+            "added",
+            "skipped"
+        )],
+        "{json:#}"
+    );
+}

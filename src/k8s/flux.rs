@@ -36,7 +36,7 @@ pub fn values_sites(values: &Node, prefix: &str) -> Vec<ImageSite> {
 }
 
 /// A `spec.valuesFrom` entry: values from a key of a ConfigMap or Secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ValuesFrom {
     pub kind: String,
     pub name: String,
