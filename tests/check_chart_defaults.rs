@@ -334,3 +334,42 @@ fn what_the_chart_may_do_otherwise_stays_unresolved() {
         .all(|(rule, _, _)| rule == "image-unresolved"));
     assert_eq!(findings(json).len(), 3, "{json:#}");
 }
+
+/// An index may list archive URLs that carry a token (a presigned query):
+/// when the archive cannot be read, the message names the archive without
+/// its query.
+#[test]
+fn a_token_in_an_archive_url_never_reaches_the_output() {
+    let index = "apiVersion: v1\nentries:\n  podinfo:\n  - name: podinfo\n    version: 6.5.4\n    urls: [podinfo-6.5.4.tgz?X-Amz-Signature=SECRET-TOKEN-123]\n";
+    let server = FaultServer::start(vec![
+        Route::new(
+            "GET",
+            "/charts/index.yaml",
+            Behaviour::respond(200, &[], index),
+        ),
+        Route::new("GET", "/charts/podinfo-6.5.4.tgz", Behaviour::status(404)),
+    ]);
+    let index_url = server.url("/charts");
+    let repo = repo_from_entries(
+        "chart-defaults-token",
+        &pr(&index_url, ["1", "1", "1"]),
+        &pr(&index_url, ["1", "2", "1"]),
+    );
+    let env = Isolated::new();
+    let config = env.config("127.0.0.1:9", None, "");
+    let out = env.run(repo.path(), &config, &["--timeout", "20"]);
+    let web = out.json["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["file"] == "apps/web.yaml")
+        .unwrap();
+    assert_eq!(web["status"], "unresolved", "{web:#}");
+    let detail = web["detail"].as_str().unwrap();
+    assert!(detail.contains("HTTP 404"), "{detail}");
+    assert_eq!(server.count("GET", "/charts/podinfo-6.5.4.tgz"), 1);
+    let text = human(&env, repo.path(), &config);
+    for output in [out.stdout.as_str(), out.stderr.as_str(), text.as_str()] {
+        assert!(!output.contains("SECRET-TOKEN"), "{output}");
+    }
+}

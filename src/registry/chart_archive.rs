@@ -153,7 +153,13 @@ impl Inner {
         // Relative entries are relative to the repository, as Helm reads them.
         let archive_url = helm_index::index_url(url)?
             .join(listed)
-            .map_err(|e| Failure::new(Cause::Protocol, format!("`{listed}` is not a URL ({e})")))?;
+            .map_err(|e| {
+                // Not echoed: a listed URL may carry a token.
+                Failure::new(
+                    Cause::Protocol,
+                    format!("the index of {url} lists an archive URL for {chart} {version} that is not a URL ({e})"),
+                )
+            })?;
         let what = format!("{chart} {version} at {}", without_credentials(&archive_url));
         let client = &self.clients[self.endpoints.profile_for_url(archive_url.as_str())];
         match fetch::get(
@@ -266,10 +272,12 @@ fn is_sha256(digest: &str) -> bool {
         .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// A URL for messages: user and password left out.
+/// A URL for messages: user, password and query (a presigned URL's
+/// token) left out.
 fn without_credentials(url: &Url) -> String {
     let mut shown = url.clone();
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
+    shown.set_query(None);
     shown.to_string()
 }

@@ -93,11 +93,12 @@ async fn read_limited(
         return Err(too_large(&host, limit));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| Failure::new(Cause::Unreachable, format!("reading from {host}: {e}")))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        Failure::new(
+            Cause::Unreachable,
+            format!("reading from {host}: {}", transport::error_text(&e)),
+        )
+    })? {
         body.extend_from_slice(&chunk);
         if body.len() > limit {
             return Err(too_large(&host, limit));

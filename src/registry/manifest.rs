@@ -198,11 +198,12 @@ async fn get(
 
 async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Failure> {
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| Failure::new(Cause::Unreachable, format!("reading the manifest: {e}")))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        Failure::new(
+            Cause::Unreachable,
+            format!("reading the manifest: {}", transport::error_text(&e)),
+        )
+    })? {
         body.extend_from_slice(&chunk);
         if body.len() > limit {
             return Err(Failure::new(

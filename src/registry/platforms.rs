@@ -154,7 +154,7 @@ async fn fetch_json(
     let body = response
         .bytes()
         .await
-        .map_err(|e| Failure::new(Cause::Unreachable, e.to_string()))?;
+        .map_err(|e| Failure::new(Cause::Unreachable, transport::error_text(&e)))?;
     serde_json::from_slice(&body)
         .map_err(|_| Failure::new(Cause::Protocol, format!("{path} is not valid JSON")))
 }

@@ -260,7 +260,7 @@ impl Session {
                 let body = response.bytes().await.map_err(|e| {
                     Failure::new(
                         Cause::Unreachable,
-                        format!("token endpoint {realm_host}: {e}"),
+                        format!("token endpoint {realm_host}: {}", transport::error_text(&e)),
                     )
                 })?;
                 let parsed: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {

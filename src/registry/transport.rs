@@ -149,11 +149,21 @@ pub fn host_of(url: &Url) -> String {
     }
 }
 
+/// A reqwest error for a message, without the URL reqwest appends: an
+/// index may list archive URLs that carry a token (a presigned query).
+pub fn error_text(error: &reqwest::Error) -> String {
+    let text = error.to_string();
+    match error.url() {
+        Some(url) => text.replace(&format!(" for url ({url})"), ""),
+        None => text,
+    }
+}
+
 /// Classifies a transport error. The message names the host and the
-/// innermost cause; URLs carry no credentials, so none can leak here.
+/// innermost cause, never the URL (see [`error_text`]).
 fn classify(error: &reqwest::Error, url: &Url) -> Failure {
     let host = host_of(url);
-    let mut innermost = error.to_string();
+    let mut innermost = error_text(error);
     let mut source = error.source();
     while let Some(cause) = source {
         innermost = cause.to_string();
