@@ -248,7 +248,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     let cli_vars = args.vars.iter().cloned().collect();
     let mut image_uses = deploy::expand(
         &repo,
-        head,
+        (head, base),
         image_uses,
         &changed_variables,
         &cli_vars,

@@ -32,8 +32,13 @@ fn write_tree(dir: &Path, tag: &str, staging: bool) {
         fs::write(
             app_dir.join("kustomization.yaml"),
             format!(
-                "resources:\n  - deployment.yaml\nimages:\n  - name: registry.test/sidecar-{app}\n    newTag: v9\n"
+                "resources:\n  - deployment.yaml\n  - settings.yaml\nimages:\n  - name: registry.test/sidecar-{app}\n    newTag: v9\n"
             ),
+        )
+        .unwrap();
+        fs::write(
+            app_dir.join("settings.yaml"),
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-{app}\ndata:\n  level: info\n"),
         )
         .unwrap();
     }
@@ -178,4 +183,56 @@ fn an_index_that_cannot_be_written_is_said_and_changes_nothing() {
         stdout.contains("could not keep the overlay index in"),
         "{stdout}"
     );
+}
+
+/// A commit on `from` that sets `path` to `text`, as branch `branch`.
+fn commit_on(repo_dir: &Path, from: &str, branch: &str, path: &str, text: &str) {
+    let repo = git2::Repository::open(repo_dir).unwrap();
+    let parent = repo
+        .revparse_single(from)
+        .unwrap()
+        .peel_to_commit()
+        .unwrap();
+    let mut index = git2::Index::new().unwrap();
+    index.read_tree(&parent.tree().unwrap()).unwrap();
+    let blob = repo.blob(text.as_bytes()).unwrap();
+    let mut entry = index.get_path(Path::new(path), 0).unwrap();
+    entry.id = blob;
+    index.add(&entry).unwrap();
+    let tree = repo.find_tree(index.write_tree_to(&repo).unwrap()).unwrap();
+    let who = git2::Signature::now("t", "t@example.invalid").unwrap();
+    let commit = repo
+        .commit(None, &who, &who, "another change", &tree, &[&parent])
+        .unwrap();
+    repo.branch(branch, &repo.find_commit(commit).unwrap(), true)
+        .unwrap();
+}
+
+/// A later change in a directory the index knows from an earlier run (the
+/// same tree at the base): the files beside the changed one lend their
+/// facts from that tree's summary, so they are not read.
+#[test]
+fn files_beside_a_change_are_known_from_the_base_tree() {
+    let (repo, _trees) = repo("overlay-index-beside", false);
+    assert_eq!(references(repo.path()), [PROD]);
+    commit_on(
+        repo.path(),
+        "main",
+        "other-change",
+        "base/app-1/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-1\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: registry.test/app-1:v3\n",
+    );
+    // The first run kept base/app-1 (unchanged there); its files beside
+    // the new change: gone now.
+    remove_blob(repo.path(), "main", "base/app-1/settings.yaml");
+    let (code, stdout, stderr) =
+        check_dir(repo.path(), &["--base", "main", "--head", "other-change"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("registry.test/app-1:v3"), "{stdout}");
+
+    // The probe works: without the index, the run must read it and fails.
+    fs::remove_dir_all(repo.path().join(".git/fluxgate")).unwrap();
+    let (code, stdout, stderr) =
+        check_dir(repo.path(), &["--base", "main", "--head", "other-change"]);
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
 }

@@ -42,6 +42,9 @@ struct Placement {
 
 pub struct Deploy<'r> {
     tree: HeadTree<'r>,
+    /// The commit the change started from (its trees lend the overlay
+    /// index the facts of files the change did not touch).
+    previous: Option<Oid>,
     flux: FluxIndex,
     /// `flux` holds every Flux Kustomization of the tree.
     flux_known: bool,
@@ -56,8 +59,14 @@ pub struct Deploy<'r> {
 }
 
 impl<'r> Deploy<'r> {
-    fn new(repo: &'r Repo, head: Oid, fields: crate::k8s::custom::ImageFields) -> Self {
+    fn new(
+        repo: &'r Repo,
+        head: Oid,
+        previous: Option<Oid>,
+        fields: crate::k8s::custom::ImageFields,
+    ) -> Self {
         Deploy {
+            previous,
             fields,
             placed: 0,
             walks: 0,
@@ -74,7 +83,8 @@ impl<'r> Deploy<'r> {
     /// The overlay index of the head, built (or brought up to date) once.
     fn overlay_facts(&mut self) -> Result<&OverlayFacts, GitError> {
         if self.overlay.is_none() {
-            let (facts, save_error) = overlay_index::facts(self.tree.repo(), self.tree.commit())?;
+            let (facts, save_error) =
+                overlay_index::facts(self.tree.repo(), self.tree.commit(), self.previous)?;
             self.notices.extend(save_error);
             self.overlay = Some(facts);
         }
@@ -427,7 +437,7 @@ struct Effective {
 #[allow(clippy::too_many_arguments)]
 pub fn expand(
     repo: &Repo,
-    head: Oid,
+    (head, base): (Oid, Option<Oid>),
     uses: Vec<ImageUse>,
     changed_variables: &[ChangedVariable],
     cli: &Variables,
@@ -440,7 +450,7 @@ pub fn expand(
         || uses
             .iter()
             .any(|u| raw(u).is_some_and(|r| !flux_variables(r).is_empty()));
-    let mut deploy = Deploy::new(repo, head, fields.clone());
+    let mut deploy = Deploy::new(repo, head, base, fields.clone());
     if let Some(found) = whole_tree {
         deploy.flux = found.into_index(&deploy.tree)?;
         deploy.flux_known = true;

@@ -6,8 +6,9 @@
 //! Those facts depend only on a tree's content, so they are kept by tree id
 //! in `<git dir>/fluxgate/` ([`store`]): a later run reads only the trees
 //! its change altered (the path from the root to each changed file) and the
-//! files directly in them, instead of every file of the repository. A tree
-//! id names its content, so a kept entry can be old but never wrong.
+//! changed files in them (the others lend their facts from the same tree at
+//! the base, when it is kept), instead of every file of the repository. A
+//! tree id names its content, so a kept entry can be old but never wrong.
 
 mod flux_paths;
 mod read;
@@ -38,6 +39,9 @@ pub struct OverlayFacts {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Summary {
     pub rewrites: bool,
+    /// This tree's own kustomization file has an `images:` list (what a
+    /// later run needs to reuse the file's facts without reading it).
+    pub own_rewrites: bool,
     pub reaching_out: Vec<String>,
     /// Flux Kustomizations in this tree's own files.
     pub flux: Vec<FluxAt>,
@@ -56,10 +60,24 @@ pub struct FluxAt {
 }
 
 /// The facts of `commit`, and why the index could not be kept for later
-/// runs, if it could not.
-pub fn facts(repo: &Repo, commit: Oid) -> Result<(OverlayFacts, Option<String>), GitError> {
+/// runs, if it could not. `previous` (the base of the change) lends the
+/// facts of files the change did not touch: a changed tree's unchanged
+/// files are known from the same tree at `previous`, when the store has it.
+pub fn facts(
+    repo: &Repo,
+    commit: Oid,
+    previous: Option<Oid>,
+) -> Result<(OverlayFacts, Option<String>), GitError> {
     let mut store = Store::open(repo.cache_dir());
-    let summary = summary_of(repo, repo.root_tree(commit)?, &mut store)?;
+    let root = repo.root_tree(commit)?;
+    let summary = match store.get(root) {
+        Some(known) => known,
+        None => {
+            let previous = previous.map(|c| repo.root_tree(c)).transpose()?;
+            let read = read::unknown_below(repo, root, previous, &store)?;
+            summarise(root, &read, &mut store, 0)?
+        }
+    };
     let mut flux = Vec::new();
     flux_below(repo, &summary, "", &mut store, &mut flux)?;
     store.save();
@@ -79,7 +97,7 @@ fn summary_of(repo: &Repo, tree: Oid, store: &mut Store) -> Result<Rc<Summary>, 
     if let Some(known) = store.get(tree) {
         return Ok(known);
     }
-    let read = read::unknown_below(repo, tree, store)?;
+    let read = read::unknown_below(repo, tree, None, store)?;
     summarise(tree, &read, store, 0)
 }
 
@@ -128,6 +146,7 @@ fn summarise(
                     continue;
                 };
                 summary.rewrites |= rewrites;
+                summary.own_rewrites |= rewrites;
                 if *reaches_out && !summary.reaching_out.iter().any(String::is_empty) {
                     summary.reaching_out.insert(0, String::new());
                 }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-const MAGIC: &[u8] = b"fluxgate overlay index 2\n";
+const MAGIC: &[u8] = b"fluxgate overlay index 3\n";
 const FILE_NAME: &str = "overlay-index";
 /// Past this, the file starts over with this run's entries.
 const MAX_ENTRIES: usize = 1_000_000;
@@ -35,6 +35,10 @@ impl Store {
             added: Vec::new(),
             save_error: None,
         }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.known.is_empty()
     }
 
     pub fn get(&self, tree: Oid) -> Option<Rc<Summary>> {
@@ -87,7 +91,7 @@ fn encode(entries: &[(&Oid, &Rc<Summary>)]) -> Vec<u8> {
     let mut out = MAGIC.to_vec();
     for (id, summary) in entries {
         out.extend_from_slice(id.as_bytes());
-        out.push(u8::from(summary.rewrites));
+        out.push(u8::from(summary.rewrites) | (u8::from(summary.own_rewrites) << 1));
         put_u32(&mut out, summary.reaching_out.len());
         for dir in &summary.reaching_out {
             put_str(&mut out, dir);
@@ -135,9 +139,8 @@ pub(super) fn decode(bytes: &[u8]) -> Option<HashMap<Oid, Rc<Summary>>> {
     let mut known = HashMap::new();
     while !rest.is_empty() {
         let id = Oid::from_bytes(take(&mut rest, 20)?).ok()?;
-        let rewrites = match take(&mut rest, 1)? {
-            [0] => false,
-            [1] => true,
+        let (rewrites, own_rewrites) = match take(&mut rest, 1)? {
+            [flags @ 0..=3] => (flags & 1 != 0, flags & 2 != 0),
             _ => return None,
         };
         let mut reaching_out = Vec::new();
@@ -158,6 +161,7 @@ pub(super) fn decode(bytes: &[u8]) -> Option<HashMap<Oid, Rc<Summary>>> {
         }
         let summary = Summary {
             rewrites,
+            own_rewrites,
             reaching_out,
             flux,
             flux_below,
@@ -196,6 +200,7 @@ mod tests {
                 Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap(),
                 Rc::new(Summary {
                     rewrites: true,
+                    own_rewrites: true,
                     reaching_out: vec![String::new(), "overlays/prod".into()],
                     flux: vec![FluxAt {
                         builds: "apps/prod".into(),
