@@ -14,6 +14,7 @@ use crate::images;
 use crate::load::{self, Skip, MAX_FILE_BYTES};
 use crate::pairs;
 use crate::parallel;
+use crate::post_render;
 use crate::registry::auth::AuthSources;
 use crate::registry::endpoint::{Endpoints, RegistryRule};
 use crate::registry::{self, Checker};
@@ -279,6 +280,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
             add_every_source(&repo, head, &head_files, sources, &limits)
         })?;
     }
+    post_render::apply(&mut image_uses, &limits);
     for image_use in image_uses {
         let (record, finding) = images::record(image_use, args.offline);
         report.images.push(record);

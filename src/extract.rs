@@ -45,7 +45,9 @@ pub fn document_images(path: &str, root: &Node, fields: &ImageFields) -> Documen
         };
     };
     let sites = if flux::is_helm_release(&id) {
-        flux::values_image_sites(root)
+        let mut sites = flux::values_image_sites(root);
+        sites.extend(flux::post_renderer_sites(root));
+        sites
     } else if flux::is_flux_kustomization(&id) {
         root.get_path(&["spec", "images"])
             .map(|images| kustomize::image_sites(images, "spec.images"))

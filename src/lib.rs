@@ -26,6 +26,7 @@ pub mod load;
 pub mod output;
 pub mod pairs;
 pub mod parallel;
+pub mod post_render;
 pub mod prepush;
 pub mod registry;
 pub mod report;

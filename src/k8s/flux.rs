@@ -25,6 +25,31 @@ pub fn values_image_sites(root: &Node) -> Vec<ImageSite> {
         .unwrap_or_default()
 }
 
+/// The `images:` entries of a HelmRelease's kustomize post-renderers
+/// (`spec.postRenderers[].kustomize.images`): each sets what the images it
+/// names in the rendered chart deploy as, like a kustomization's entries.
+pub fn post_renderer_sites(root: &Node) -> Vec<ImageSite> {
+    let renderers = root
+        .get_path(&["spec", "postRenderers"])
+        .and_then(Node::as_sequence)
+        .unwrap_or_default();
+    let mut sites = Vec::new();
+    for (index, renderer) in renderers.iter().enumerate() {
+        let prefix = format!("spec.postRenderers[{index}].kustomize");
+        let Some(images) = renderer.get_path(&["kustomize", "images"]) else {
+            continue;
+        };
+        for mut site in super::kustomize::image_sites(images, &format!("{prefix}.images")) {
+            // Entries are keyed by name; two renderers may name one image.
+            if site.key.starts_with("images[") {
+                site.key = format!("{prefix}.{}", site.key);
+            }
+            sites.push(site);
+        }
+    }
+    sites
+}
+
 /// Image references in a tree of Helm values at `prefix` (`spec.values`,
 /// or a values file a HelmRelease takes with `valuesFrom`).
 pub fn values_sites(values: &Node, prefix: &str) -> Vec<ImageSite> {

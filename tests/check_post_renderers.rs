@@ -1,0 +1,125 @@
+//! Flux HelmRelease `spec.postRenderers[].kustomize.images`: kustomize's
+//! image transformer over the rendered chart. The release's values images
+//! are checked as the post-renderers rewrite them (a mirror that lacks a
+//! tag the upstream has is `missing`, not a false "exists"), and the
+//! entries themselves are images.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/registry/mod.rs"]
+mod registry;
+mod support;
+
+use registry::{OciLayout, TestRegistry};
+use support::gitrepo::{places, repo_from_entries, Entry};
+use support::isolated::Isolated;
+
+fn release(name: &str, tag: &str, renderers: &str) -> String {
+    format!(
+        "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: {name}
+  namespace: apps
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: app
+      version: 1.0.0
+      sourceRef:
+        kind: HelmRepository
+        name: charts
+  values:
+    image:
+      repository: registry.test/upstream/{name}
+      tag: \"{tag}\"
+  postRenderers:
+    - kustomize:
+        images:
+{renderers}"
+    )
+}
+
+fn images(json: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = json["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let text = |key: &str| i[key].as_str().unwrap().to_string();
+            (text("reference"), text("field"), text("status"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn values_images_are_checked_as_post_renderers_rewrite_them() {
+    let registry = TestRegistry::plain();
+    let image = OciLayout::image("linux", "amd64");
+    // The upstream has every tag; the mirror lacks web:2.0.
+    for reference in [
+        "upstream/web:1.0",
+        "upstream/web:2.0",
+        "mirror/web:1.0",
+        "upstream/api:1.0",
+        "mirror/api:1.0",
+        "sidecar:3",
+    ] {
+        registry.push(&image, reference);
+    }
+    let mirror_web = "          - name: registry.test/upstream/web\n            newName: registry.test/mirror/web\n";
+    let mirror_api = "          - name: registry.test/upstream/api\n            newName: registry.test/mirror/api\n";
+    let sidecar = |tag: &str| {
+        format!("          - name: registry.test/sidecar\n            newTag: \"{tag}\"\n")
+    };
+    let repo = repo_from_entries(
+        "post-renderers",
+        &[
+            Entry::file("apps/web.yaml", release("web", "1.0", mirror_web)),
+            Entry::file("apps/api.yaml", release("api", "1.0", &sidecar("2"))),
+        ],
+        &[
+            // The values bump: checked at the mirror, where 2.0 is missing.
+            Entry::file("apps/web.yaml", release("web", "2.0", mirror_web)),
+            // A new mirror entry (values unchanged) and a sidecar bump.
+            Entry::file(
+                "apps/api.yaml",
+                release("api", "1.0", &format!("{mirror_api}{}", sidecar("3"))),
+            ),
+        ],
+    );
+    let env = Isolated::new();
+    let config = env.config(&registry.host(), None, "");
+    let out = env.run(repo.path(), &config, &["--timeout", "20"]);
+    let json = &out.json;
+    assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
+    assert_eq!(
+        images(json),
+        [
+            (
+                "registry.test/mirror/api:1.0".to_string(),
+                "spec.postRenderers[0].kustomize.images[0]".to_string(),
+                "exists".to_string()
+            ),
+            (
+                "registry.test/mirror/web:2.0".to_string(),
+                "spec.values.image".to_string(),
+                "missing".to_string()
+            ),
+            (
+                "registry.test/sidecar:3".to_string(),
+                "spec.postRenderers[0].kustomize.images[1]".to_string(),
+                "exists".to_string()
+            ),
+        ],
+        "{json:#}"
+    );
+    // At the tag the release writes.
+    assert_eq!(
+        places(json),
+        [("image-not-found", "apps/web.yaml", 18, 12)],
+        "{json:#}"
+    );
+}
