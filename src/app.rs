@@ -280,7 +280,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
             add_every_source(&repo, head, &head_files, sources, &limits)
         })?;
     }
-    post_render::apply(&mut image_uses, &limits);
+    post_render::apply(&mut image_uses, &head_tree)?;
     for image_use in image_uses {
         let (record, finding) = images::record(image_use, args.offline);
         report.images.push(record);
@@ -517,6 +517,7 @@ fn values_taken_anew(
                 change: crate::extract::Change::Added,
                 related: Vec::new(),
                 blame: None,
+                release_file: Some(role.release_file.clone()),
             });
         }
         if let Some((span, problem)) = values_from::values_error(file, role) {

@@ -25,6 +25,9 @@ pub struct ImageUse {
     /// Where a finding belongs when that is not the reference itself: the
     /// changed variable value that changed an untouched reference.
     pub blame: Option<Location>,
+    /// For Helm values a release takes with `valuesFrom`: the file that
+    /// defines the release (its post-renderers apply to them).
+    pub release_file: Option<String>,
 }
 
 type SiteMap = HashMap<String, Result<String, String>>;
@@ -92,26 +95,30 @@ pub fn image_uses(
     roles: &[ValuesRole],
 ) -> Vec<ImageUse> {
     let mut uses = Vec::new();
-    let mut add =
-        |kind: &str, name: &str, sites: Vec<ImageSite>, before: Option<Option<&SiteMap>>| {
-            for site in sites {
-                let change = match before {
-                    Some(before) => extract::change_of(&site, before),
-                    None => Change::Unchanged,
-                };
-                if all || change != Change::Unchanged {
-                    uses.push(ImageUse {
-                        source: head.source.clone(),
-                        kind: kind.to_string(),
-                        name: name.to_string(),
-                        site,
-                        change,
-                        related: Vec::new(),
-                        blame: None,
-                    });
-                }
+    let mut add = |kind: &str,
+                   name: &str,
+                   release_file: Option<&str>,
+                   sites: Vec<ImageSite>,
+                   before: Option<Option<&SiteMap>>| {
+        for site in sites {
+            let change = match before {
+                Some(before) => extract::change_of(&site, before),
+                None => Change::Unchanged,
+            };
+            if all || change != Change::Unchanged {
+                uses.push(ImageUse {
+                    source: head.source.clone(),
+                    kind: kind.to_string(),
+                    name: name.to_string(),
+                    site,
+                    change,
+                    related: Vec::new(),
+                    blame: None,
+                    release_file: release_file.map(str::to_string),
+                });
             }
-        };
+        }
+    };
     for doc in &head.parsed.documents {
         if extract::is_sops_encrypted(&doc.root) {
             continue;
@@ -120,13 +127,14 @@ pub fn image_uses(
             extract::document_images(&head.source.path, &doc.root, fields);
         let id = ObjectId::of(&doc.root);
         let before = base.map(|b| b.lookup(&head.source.path, doc.index, id.as_ref()));
-        add(&kind, &name, sites, before);
+        add(&kind, &name, None, sites, before);
     }
     for role in roles {
         let before = base.map(|b| b.by_values.get(&(head.source.path.clone(), role_key(role))));
         add(
             "HelmRelease",
             &role.release,
+            Some(&role.release_file),
             values_from::image_sites(head, role),
             before,
         );

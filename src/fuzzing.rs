@@ -125,6 +125,7 @@ fn every_values_role(file: &LoadedFile) -> Vec<crate::values_from::ValuesRole> {
     let mut roles = vec![crate::values_from::ValuesRole {
         holder: None,
         release: release.clone(),
+        release_file: "apps/fuzz.yaml".into(),
     }];
     for doc in &file.parsed.documents {
         let Some(id) = crate::k8s::ObjectId::of(&doc.root) else {
@@ -141,6 +142,7 @@ fn every_values_role(file: &LoadedFile) -> Vec<crate::values_from::ValuesRole> {
                     roles.push(crate::values_from::ValuesRole {
                         holder: Some((id.clone(), key.to_string())),
                         release: release.clone(),
+                        release_file: "apps/fuzz.yaml".into(),
                     });
                 }
             }

@@ -7,39 +7,47 @@
 
 use crate::changes::ImageUse;
 use crate::deploy::layers::{split, ImageRewrite};
+use crate::deploy::tree::HeadTree;
 use crate::finding::Location;
+use crate::git::GitError;
 use crate::k8s::flux::{is_helm_release, values_image_sites};
 use crate::k8s::ObjectId;
-use crate::load;
-use crate::source::{Side, SourceText, Span};
-use crate::yaml::{Limits, Node};
+use crate::source::{SourceText, Span};
+use crate::yaml::Node;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 const VALUES_FIELD: &str = "spec.values.";
 const RENDERERS_FIELD: &str = "spec.postRenderers[";
 
-/// Rewrites the values images of each release by its post-renderers, and
-/// completes its `newName`-only post-renderer entries.
-pub fn apply(uses: &mut Vec<ImageUse>, limits: &Limits) {
+/// Rewrites the values images of each release by its post-renderers (its
+/// own `spec.values` and what it takes with `valuesFrom`), and completes
+/// its `newName`-only post-renderer entries.
+pub fn apply(uses: &mut Vec<ImageUse>, tree: &HeadTree<'_>) -> Result<(), GitError> {
     let mut releases: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (index, image_use) in uses.iter().enumerate() {
-        let field = &image_use.site.field;
-        if image_use.kind == "HelmRelease"
-            && (field.starts_with(VALUES_FIELD) || field.starts_with(RENDERERS_FIELD))
-            && image_use.source.text().contains("postRenderers")
-        {
-            releases
-                .entry((image_use.source.path.clone(), image_use.name.clone()))
-                .or_default()
-                .push(index);
+        if image_use.kind != "HelmRelease" {
+            continue;
         }
+        let field = &image_use.site.field;
+        let file = match &image_use.release_file {
+            Some(file) => file.clone(),
+            None if (field.starts_with(VALUES_FIELD) || field.starts_with(RENDERERS_FIELD))
+                && image_use.source.text().contains("postRenderers") =>
+            {
+                image_use.source.path.clone()
+            }
+            None => continue,
+        };
+        releases
+            .entry((file, image_use.name.clone()))
+            .or_default()
+            .push(index);
     }
     let mut added = Vec::new();
     let mut replaced = Vec::new();
     for ((path, name), indices) in releases {
-        let source = uses[indices[0]].source.clone();
-        let Some(release) = Release::find(&source, &path, &name, limits) else {
+        let Some(release) = Release::find(tree, &path, &name)? else {
             continue;
         };
         if release.rewrites.is_empty() {
@@ -47,19 +55,24 @@ pub fn apply(uses: &mut Vec<ImageUse>, limits: &Limits) {
         }
         for index in indices {
             let image_use = &mut uses[index];
-            if image_use.site.field.starts_with(VALUES_FIELD) {
+            if image_use.site.field.starts_with(RENDERERS_FIELD) && image_use.release_file.is_none()
+            {
+                if let Some(completed) = release.complete_new_name(image_use) {
+                    replaced.push(index);
+                    added.extend(completed);
+                }
+            } else {
                 release.rewrite(image_use);
-            } else if let Some(completed) = release.complete_new_name(image_use) {
-                replaced.push(index);
-                added.extend(completed);
             }
         }
     }
     // Each completed entry stands for the references it makes.
+    replaced.sort_unstable();
     for index in replaced.into_iter().rev() {
         uses.remove(index);
     }
     uses.extend(added);
+    Ok(())
 }
 
 /// A release's post-renderer rewrites, in the order Flux runs them, and
@@ -72,13 +85,18 @@ struct Release {
 }
 
 impl Release {
-    fn find(source: &Arc<SourceText>, path: &str, name: &str, limits: &Limits) -> Option<Release> {
-        let file = load::parse_bytes(Side::Head, path, source.text().as_bytes().to_vec(), limits);
-        let root = file.parsed.documents.iter().map(|d| &d.root).find(|root| {
+    fn find(tree: &HeadTree<'_>, path: &str, name: &str) -> Result<Option<Release>, GitError> {
+        let Some(file) = tree.load(path)? else {
+            return Ok(None);
+        };
+        let source = &file.source;
+        let Some(root) = file.parsed.documents.iter().map(|d| &d.root).find(|root| {
             ObjectId::of(root)
                 .filter(is_helm_release)
                 .is_some_and(|id| id.display_name() == name || id.name == name)
-        })?;
+        }) else {
+            return Ok(None);
+        };
         let rewrites = root
             .get_path(&["spec", "postRenderers"])
             .and_then(Node::as_sequence)
@@ -93,11 +111,11 @@ impl Release {
             .filter(|site| site.incomplete.is_none())
             .filter_map(|site| Some((site.reference.ok()?, site.span)))
             .collect();
-        Some(Release {
+        Ok(Some(Release {
             rewrites,
             values,
             source: source.clone(),
-        })
+        }))
     }
 
     /// A values image as the post-renderers leave it.

@@ -32,6 +32,8 @@ pub struct ValuesRole {
     pub holder: Holder,
     /// The HelmRelease, as `namespace/name`.
     pub release: String,
+    /// The file that defines the release.
+    pub release_file: String,
 }
 
 impl ValuesRole {
@@ -161,6 +163,7 @@ pub fn roles(
                         .clone()
                         .map(|id| (id, candidate.key.clone())),
                     release: release.name.clone(),
+                    release_file: release.file.clone(),
                 };
                 if same_namespace && seen.insert((candidate.path.clone(), role.clone())) {
                     roles.entry(candidate.path.clone()).or_default().push(role);
@@ -229,6 +232,7 @@ pub fn newly_taken(
                 let role = ValuesRole {
                     holder,
                     release: release.name.clone(),
+                    release_file: release.file.clone(),
                 };
                 let known = roles.entry(path).or_default();
                 if !known.contains(&role) {
@@ -443,6 +447,8 @@ fn candidates(
 /// A HelmRelease and the values it takes.
 struct Release {
     id: ObjectId,
+    /// The file that defines it.
+    file: String,
     name: String,
     namespace: Option<String>,
     entries: Vec<ValuesFrom>,
@@ -503,6 +509,7 @@ fn releases_in(file: &LoadedFile, kustomization: Option<&Layer>) -> Vec<Release>
         };
         releases.push(Release {
             id,
+            file: file.source.path.clone(),
             name,
             namespace,
             entries,
@@ -649,6 +656,7 @@ mod tests {
         let role = ValuesRole {
             holder: Some((id, "values.yaml".into())),
             release: "apps/x".into(),
+            release_file: "apps/x.yaml".into(),
         };
         image_sites(&file, &role)
             .iter()
@@ -704,6 +712,7 @@ mod tests {
         let role = ValuesRole {
             holder: None,
             release: "apps/x".into(),
+            release_file: "apps/x.yaml".into(),
         };
         let values = loaded("image:\n  repository: r.test/a\n  tag: \"3\"\n");
         assert_eq!(image_sites(&values, &role).len(), 1);

@@ -123,3 +123,66 @@ fn values_images_are_checked_as_post_renderers_rewrite_them() {
         "{json:#}"
     );
 }
+
+/// Values the release takes with `valuesFrom` render through the same
+/// post-renderers.
+#[test]
+fn values_from_values_are_rewritten_too() {
+    let registry = TestRegistry::plain();
+    registry.push(&OciLayout::image("linux", "amd64"), "upstream/worker:2.0");
+    let file = |tag: &str| {
+        format!(
+            "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: worker-values
+  namespace: apps
+data:
+  values.yaml: |
+    image:
+      repository: registry.test/upstream/worker
+      tag: \"{tag}\"
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: worker
+  namespace: apps
+spec:
+  interval: 10m
+  valuesFrom:
+    - kind: ConfigMap
+      name: worker-values
+  postRenderers:
+    - kustomize:
+        images:
+          - name: registry.test/upstream/worker
+            newName: registry.test/mirror/worker
+"
+        )
+    };
+    let repo = repo_from_entries(
+        "post-renderers-values-from",
+        &[Entry::file("apps/worker.yaml", file("1.0"))],
+        &[Entry::file("apps/worker.yaml", file("2.0"))],
+    );
+    let env = Isolated::new();
+    let config = env.config(&registry.host(), None, "");
+    let out = env.run(repo.path(), &config, &["--timeout", "20"]);
+    let json = &out.json;
+    assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
+    assert_eq!(
+        images(json),
+        [(
+            "registry.test/mirror/worker:2.0".to_string(),
+            "data[values.yaml].image".to_string(),
+            "missing".to_string()
+        )],
+        "{json:#}"
+    );
+    assert_eq!(
+        places(json),
+        [("image-not-found", "apps/worker.yaml", 10, 12)],
+        "{json:#}"
+    );
+}

@@ -792,6 +792,7 @@ impl Deploy<'_> {
                             change: extract::Change::Modified,
                             related: Vec::new(),
                             blame: Some(changed.value.location.clone()),
+                            release_file: None,
                         };
                         match effective.reference {
                             Ok(reference) => set_reference(&mut image_use, reference),
