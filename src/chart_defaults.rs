@@ -423,6 +423,29 @@ fn compose(
 ) -> Result<(String, String), String> {
     let path =
         parse_path(field).ok_or_else(|| format!("`{field}` is not a path fluxgate can follow"))?;
+    // `image: repo` as a string: the chart's tag sits beside it.
+    if supplies == ChartSupplies::Tag
+        && chart_root
+            .and_then(|root| follow(root, &path))
+            .is_some_and(|node| node.scalar_text().is_some())
+    {
+        let (tag, _) = chart_root
+            .and_then(|root| follow(root, &path[..path.len() - 1]))
+            .and_then(|map| part(map, "imageTag").or_else(|| part(map, "tag")))
+            .ok_or_else(|| {
+                format!("chart {chart}'s values.yaml has no `imageTag` or `tag` beside `{field}`")
+            })?;
+        let reference = format!("{written}:{tag}");
+        if reference.contains("{{") || reference.contains("${") {
+            return Err(format!(
+                "chart {chart}'s default values make `{reference}`, a template expression"
+            ));
+        }
+        return Ok((
+            reference,
+            format!("tag `{tag}` from the default values of chart {chart} (beside `{field}`)"),
+        ));
+    }
     let chart_map = chart_root
         .and_then(|root| follow(root, &path))
         .filter(|node| node.as_mapping().is_some())

@@ -373,3 +373,59 @@ fn a_token_in_an_archive_url_never_reaches_the_output() {
         assert!(!output.contains("SECRET-TOKEN"), "{output}");
     }
 }
+
+/// Old `stable/` charts take `image: repo` and `imageTag:` side by side: the
+/// tag beside the string completes it, in the release's values or, failing
+/// that, in the chart's; a string with neither stays unresolved rather than
+/// being checked as `latest`.
+#[test]
+fn a_string_image_takes_the_tag_beside_it() {
+    let chart_values = "image: registry.test/acme/redis\nimageTag: 6.0.1\nsidecar:\n  image: registry.test/acme/busybox\n";
+    let entries = |tag: &str, sidecar: &str| {
+        vec![
+            Entry::file("sources.yaml", sources("http://127.0.0.1:9/charts")),
+            Entry::file(
+                "apps/redis.yaml",
+                release(
+                    "redis",
+                    "./charts/redis",
+                    "GitRepository\n        name: flux-system",
+                    &format!("    image: registry.test/acme/redis\n    imageTag: \"{tag}\"\n    sidecar:\n      image: {sidecar}\n    exporter:\n      image: registry.test/acme/exporter\n"),
+                ),
+            ),
+            Entry::file(
+                "charts/redis/Chart.yaml",
+                "apiVersion: v2\nname: redis\nversion: 6.5.4\n",
+            ),
+            Entry::file("charts/redis/values.yaml", chart_values),
+        ]
+    };
+    let repo = repo_from_entries(
+        "chart-defaults-string-image",
+        &entries("6.0.1", "registry.test/acme/busybox"),
+        &entries("6.0.9", "registry.test/mirror/busybox"),
+    );
+    git2::Repository::open(repo.path())
+        .unwrap()
+        .remote("origin", "https://git.example.invalid/platform/fleet.git")
+        .unwrap();
+    let env = Isolated::new();
+    let config = env.config("127.0.0.1:9", None, "");
+    let out = env.run(repo.path(), &config, &["--offline"]);
+    let json = &out.json;
+    let redis = image(json, "registry.test/acme/redis:6.0.9");
+    assert_eq!(redis["status"], "skipped", "{redis:#}");
+    assert_eq!(redis["line"], 18, "at the tag: {redis:#}");
+    // The chart has no tag beside `sidecar.image`: no guess.
+    let sidecar = image(json, "registry.test/mirror/busybox");
+    assert_eq!(sidecar["status"], "unresolved", "{sidecar:#}");
+    assert!(
+        sidecar["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no `imageTag` or `tag` beside `sidecar.image`"),
+        "{sidecar:#}"
+    );
+    // The unchanged exporter is not reported.
+    assert_eq!(json["images"].as_array().unwrap().len(), 2, "{json:#}");
+}

@@ -152,3 +152,13 @@ fn a_repository_only_override_takes_the_charts_tag() {
     let templated = "image:\n  tag: \"{{ .Chart.AppVersion }}\"\n";
     assert!(composed("image", "mirror.test/podinfo", "{}", templated).is_err());
 }
+
+#[test]
+fn a_string_image_takes_the_tag_beside_it_in_the_chart() {
+    let chart = "image: bitnami/redis\nimageTag: 6.0.1\n";
+    assert_eq!(
+        composed("image", "mirror.test/redis", "{}", chart).unwrap(),
+        "mirror.test/redis:6.0.1"
+    );
+    assert!(composed("image", "mirror.test/redis", "{}", "image: bitnami/redis\n").is_err());
+}

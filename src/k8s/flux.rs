@@ -100,7 +100,7 @@ fn walk(node: &Node, path: &str, sites: &mut Vec<ImageSite>) {
                     continue;
                 };
                 let field = format!("{path}.{key}");
-                if let Some(site) = image_at(key, value, &field) {
+                if let Some(site) = image_at(key, value, &field, node) {
                     sites.push(site);
                 } else {
                     walk(value, &field, sites);
@@ -117,19 +117,10 @@ fn walk(node: &Node, path: &str, sites: &mut Vec<ImageSite>) {
 }
 
 /// A string under `image`, or an image map under a key ending in `image`.
-fn image_at(key: &str, value: &Node, field: &str) -> Option<ImageSite> {
+fn image_at(key: &str, value: &Node, field: &str, map: &Node) -> Option<ImageSite> {
     if key == "image" {
         if let Some(text) = value.as_str().filter(|t| !t.is_empty()) {
-            return Some(ImageSite {
-                reference: Ok(text.to_string()),
-                incomplete: None,
-                chart_supplies: None,
-                span: value.span,
-                related: Vec::new(),
-                parts: vec![(0..text.len(), value.span)],
-                field: field.to_string(),
-                key: field.to_string(),
-            });
+            return Some(string_image_site(text, value, field, map));
         }
     }
     value.as_mapping()?;
@@ -143,6 +134,47 @@ fn image_at(key: &str, value: &Node, field: &str) -> Option<ImageSite> {
     }
     image_map_site(value, field)
         .or_else(|| named_image.then(|| tag_only_site(value, field)).flatten())
+}
+
+/// `image: "repo:tag"`. Without a tag or digest in the string, the chart
+/// composes one: from a sibling `imageTag`/`tag` (old `stable/` charts
+/// write `image: bitnami/redis` and `imageTag: 6.0`), or its own choice,
+/// which `latest` would only guess at (unresolved).
+fn string_image_site(text: &str, value: &Node, field: &str, map: &Node) -> ImageSite {
+    let name_end = text.rfind('/').map_or(0, |slash| slash + 1);
+    let pinned = text.contains('@') || text[name_end..].contains(':');
+    let mut site = ImageSite {
+        reference: Ok(text.to_string()),
+        incomplete: None,
+        chart_supplies: None,
+        span: value.span,
+        related: Vec::new(),
+        parts: vec![(0..text.len(), value.span)],
+        field: field.to_string(),
+        key: field.to_string(),
+    };
+    if pinned {
+        return site;
+    }
+    match part(map, "imageTag").or_else(|| part(map, "tag")) {
+        Some((tag, node)) => {
+            let mut reference = Assembler::default();
+            reference.push("", text, value);
+            reference.push(":", tag, node);
+            site.reference = Ok(reference.text);
+            site.parts = reference.parts;
+            site.span = node.span;
+            site.related
+                .push((value.span, "image set here".to_string()));
+        }
+        None => {
+            site.incomplete = Some(
+                "no tag in the values: the chart supplies one, or deploys `latest`".to_string(),
+            );
+            site.chart_supplies = Some(ChartSupplies::Tag);
+        }
+    }
+    site
 }
 
 /// Where the written text of a tag-only image stands for the repository.
