@@ -423,6 +423,11 @@ fn compose(
 ) -> Result<(String, String), String> {
     let path =
         parse_path(field).ok_or_else(|| format!("`{field}` is not a path fluxgate can follow"))?;
+    if chart_root.is_some_and(sets_global_registry) {
+        return Err(format!(
+            "chart {chart}'s values.yaml sets a `global` registry, which its templates apply in their own way"
+        ));
+    }
     // `image: repo` as a string: the chart's tag sits beside it.
     if supplies == ChartSupplies::Tag
         && chart_root
@@ -450,21 +455,6 @@ fn compose(
         .and_then(|root| follow(root, &path))
         .filter(|node| node.as_mapping().is_some())
         .ok_or_else(|| format!("chart {chart}'s values.yaml has no `{field}` map"))?;
-    if chart_root
-        .and_then(|root| root.get("global"))
-        .and_then(Node::as_mapping)
-        .unwrap_or_default()
-        .iter()
-        .any(|(key, value)| {
-            key.scalar_text()
-                .is_some_and(|k| k.to_ascii_lowercase().contains("registry"))
-                && part_text(value)
-        })
-    {
-        return Err(format!(
-            "chart {chart}'s values.yaml sets a `global` registry, which its templates apply in their own way"
-        ));
-    }
     let pinned = part(chart_map, "digest").is_some();
     let (reference, label) = match supplies {
         ChartSupplies::Repository => {

@@ -274,19 +274,7 @@ fn holders(
             found.push((generated.file.clone(), None));
         }
     }
-    let mut paths = vec![release_file.to_string()];
-    match kustomization {
-        Some(layer) => paths.extend(layer.includes.iter().filter(|p| is_yaml(p)).cloned()),
-        None => paths.extend(
-            dir_entries(tree, dir)?
-                .iter()
-                .filter(|e| is_yaml(&e.name))
-                .filter_map(|e| join(dir, &e.name)),
-        ),
-    }
-    paths.sort();
-    paths.dedup();
-    for path in paths {
+    for path in beside(tree, dir, vec![release_file.to_string()], kustomization)? {
         let Some(file) = tree.load(&path)? else {
             continue;
         };
@@ -351,6 +339,28 @@ fn shape(bytes: &[u8]) -> Shape {
     } else {
         Shape::Other
     }
+}
+
+/// `files` and the YAML files beside them that kustomize's name references
+/// reach: the kustomization's resources, or (without one) the directory's.
+fn beside(
+    tree: &HeadTree<'_>,
+    dir: &str,
+    mut files: Vec<String>,
+    kustomization: Option<&Layer>,
+) -> Result<Vec<String>, GitError> {
+    match kustomization {
+        Some(layer) => files.extend(layer.includes.iter().filter(|p| is_yaml(p)).cloned()),
+        None => files.extend(
+            dir_entries(tree, dir)?
+                .iter()
+                .filter(|e| is_yaml(&e.name))
+                .filter_map(|e| join(dir, &e.name)),
+        ),
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
 }
 
 /// The files directly in `dir` at head.
@@ -462,20 +472,9 @@ fn releases(
     files: &[&BlobRef],
     kustomization: Option<&Layer>,
 ) -> Result<Vec<Release>, GitError> {
-    let mut paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
-    match kustomization {
-        Some(layer) => paths.extend(layer.includes.iter().filter(|p| is_yaml(p)).cloned()),
-        None => paths.extend(
-            dir_entries(tree, dir)?
-                .iter()
-                .filter(|e| is_yaml(&e.name))
-                .filter_map(|e| join(dir, &e.name)),
-        ),
-    }
-    paths.sort();
-    paths.dedup();
+    let files = files.iter().map(|f| f.path.clone()).collect();
     let mut releases = Vec::new();
-    for path in paths {
+    for path in beside(tree, dir, files, kustomization)? {
         let Some(file) = tree.load(&path)? else {
             continue;
         };

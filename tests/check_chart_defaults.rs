@@ -114,6 +114,27 @@ fn pr(index_url: &str, tags: [&str; 3]) -> Vec<Entry> {
     ]
 }
 
+/// A repository built from `base` and `head` whose remote is the fleet
+/// repository the GitRepository source names (so its charts are "here").
+fn fleet_repo(name: &str, base: &[Entry], head: &[Entry]) -> tempfile::TempDir {
+    let repo = repo_from_entries(name, base, head);
+    git2::Repository::open(repo.path())
+        .unwrap()
+        .remote("origin", "git@git.example.invalid:platform/fleet.git")
+        .unwrap();
+    repo
+}
+
+/// The image record of `file` (one per file in these tests).
+fn record<'a>(json: &'a serde_json::Value, file: &str) -> &'a serde_json::Value {
+    json["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["file"] == file)
+        .unwrap_or_else(|| panic!("no image in {file}: {json:#}"))
+}
+
 fn index_server() -> FaultServer {
     let index = "apiVersion: v1\nentries:\n  podinfo:\n  - name: podinfo\n    version: 6.5.4\n    urls: [podinfo-6.5.4.tgz]\n";
     let archive = helm_chart_archive(
@@ -133,20 +154,6 @@ fn index_server() -> FaultServer {
             Behaviour::respond(200, &[("content-type", "application/gzip")], archive),
         ),
     ])
-}
-
-fn human(env: &Isolated, repo: &std::path::Path, config: &std::path::Path) -> String {
-    let output = support::gitrepo::fluxgate()
-        .args(["check", "--format", "human", "--repo"])
-        .arg(repo)
-        .arg("--config")
-        .arg(config)
-        .env("DOCKER_CONFIG", env.path("docker"))
-        .env("HOME", env.path(""))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]
@@ -171,15 +178,11 @@ fn a_tag_only_override_is_checked_with_the_charts_repository() {
             "    image:\n      repository: registry.test/mirror/podinfo\n",
         ),
     ));
-    let repo = repo_from_entries(
+    let repo = fleet_repo(
         "chart-defaults",
         &pr(&index_url, ["6.5.3", "6.5.3", "6.5.3"]),
         &head,
     );
-    git2::Repository::open(repo.path())
-        .unwrap()
-        .remote("origin", "git@git.example.invalid:platform/fleet.git")
-        .unwrap();
     let env = Isolated::new();
     let auth = base64_std(b"robot:chart-pw");
     env.docker_config(&format!(
@@ -231,7 +234,7 @@ fn a_tag_only_override_is_checked_with_the_charts_repository() {
         assert!(!json.to_string().contains(leak) && !out.stderr.contains(leak));
     }
     // The finding says where the repository came from.
-    let text = human(&env, repo.path(), &config);
+    let text = env.human(repo.path(), &config);
     assert!(
         text.contains("repository `registry.test/acme/podinfo` from the default values of chart podinfo 6.5.4 (`image.repository`)"),
         "{text}"
@@ -249,12 +252,7 @@ fn a_tag_only_override_is_checked_with_the_charts_repository() {
         "skipped"
     );
     for file in ["apps/api.yaml", "apps/web.yaml"] {
-        let record = json["images"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["file"] == file)
-            .unwrap();
+        let record = record(json, file);
         assert_eq!(record["status"], "unresolved", "{record:#}");
         assert!(
             record["detail"]
@@ -307,22 +305,13 @@ fn what_the_chart_may_do_otherwise_stays_unresolved() {
         "charts/pinned/values.yaml",
         "image:\n  repository: registry.test/acme/pinned\n  digest: sha256:0000000000000000000000000000000000000000000000000000000000000000\n",
     ));
-    let repo = repo_from_entries("chart-defaults-unsure", &base, &head);
-    git2::Repository::open(repo.path())
-        .unwrap()
-        .remote("origin", "https://git.example.invalid/platform/fleet.git")
-        .unwrap();
+    let repo = fleet_repo("chart-defaults-unsure", &base, &head);
     let env = Isolated::new();
     let config = env.config("127.0.0.1:9", None, "");
     let out = env.run(repo.path(), &config, &["--offline"]);
     let json = &out.json;
     let detail = |file: &str| -> String {
-        let record = json["images"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["file"] == file)
-            .unwrap_or_else(|| panic!("no image in {file}: {json:#}"));
+        let record = record(json, file);
         assert_eq!(record["status"], "unresolved", "{record:#}");
         record["detail"].as_str().unwrap().to_string()
     };
@@ -358,17 +347,12 @@ fn a_token_in_an_archive_url_never_reaches_the_output() {
     let env = Isolated::new();
     let config = env.config("127.0.0.1:9", None, "");
     let out = env.run(repo.path(), &config, &["--timeout", "20"]);
-    let web = out.json["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["file"] == "apps/web.yaml")
-        .unwrap();
+    let web = record(&out.json, "apps/web.yaml");
     assert_eq!(web["status"], "unresolved", "{web:#}");
     let detail = web["detail"].as_str().unwrap();
     assert!(detail.contains("HTTP 404"), "{detail}");
     assert_eq!(server.count("GET", "/charts/podinfo-6.5.4.tgz"), 1);
-    let text = human(&env, repo.path(), &config);
+    let text = env.human(repo.path(), &config);
     for output in [out.stdout.as_str(), out.stderr.as_str(), text.as_str()] {
         assert!(!output.contains("SECRET-TOKEN"), "{output}");
     }
@@ -400,15 +384,11 @@ fn a_string_image_takes_the_tag_beside_it() {
             Entry::file("charts/redis/values.yaml", chart_values),
         ]
     };
-    let repo = repo_from_entries(
+    let repo = fleet_repo(
         "chart-defaults-string-image",
         &entries("6.0.1", "registry.test/acme/busybox"),
         &entries("6.0.9", "registry.test/mirror/busybox"),
     );
-    git2::Repository::open(repo.path())
-        .unwrap()
-        .remote("origin", "https://git.example.invalid/platform/fleet.git")
-        .unwrap();
     let env = Isolated::new();
     let config = env.config("127.0.0.1:9", None, "");
     let out = env.run(repo.path(), &config, &["--offline"]);

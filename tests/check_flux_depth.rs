@@ -41,20 +41,6 @@ fn images(json: &serde_json::Value) -> Vec<(String, String, u64, String)> {
 }
 
 /// The human report of a check in `env`, without colour.
-fn human_report(env: &Isolated, repo: &std::path::Path, config: &std::path::Path) -> String {
-    let output = support::gitrepo::fluxgate()
-        .args(["check", "--format", "human", "--repo"])
-        .arg(repo)
-        .arg("--config")
-        .arg(config)
-        .env("DOCKER_CONFIG", env.path("docker"))
-        .env("HOME", env.path(""))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 fn row(reference: &str, file: &str, line: u64, status: &str) -> (String, String, u64, String) {
     (reference.into(), file.into(), line, status.into())
 }
@@ -115,7 +101,7 @@ fn home_ops_pr_with_three_mistakes() {
     );
 
     // The human report labels where the variable is used.
-    let text = human_report(&env, repo.path(), &config);
+    let text = env.human(repo.path(), &config);
     assert!(text.contains("`${WORKER_TAG}` is used here"), "{text}");
     assert!(text.contains("apps/base/worker/deployment.yaml"), "{text}");
 
@@ -538,7 +524,7 @@ fn flux_spec_images_apply_to_an_ordinary_change() {
             "{run}: {json:#}"
         );
     }
-    let text = human_report(&env, repo.path(), &config);
+    let text = env.human(repo.path(), &config);
     assert!(
         text.contains("rewritten to `registry.test/mirror/api:1.1.0` by this `images:` entry"),
         "{text}"

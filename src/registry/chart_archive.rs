@@ -9,8 +9,6 @@ use super::{Cause, Checker, Failure, Inner};
 use crate::image::ImageRef;
 use reqwest::Url;
 use sha2::{Digest as _, Sha256};
-use std::sync::Arc;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 /// Chart archives larger than this are not read (real ones are KiBs to a
@@ -38,73 +36,12 @@ impl Checker {
     /// The archives of `queries`, in their order; each fetched once,
     /// concurrently (`--all` may want one per chart of the tree).
     pub fn chart_archives(&self, queries: &[ArchiveQuery]) -> Vec<Result<Vec<u8>, Failure>> {
-        let mut unique: Vec<ArchiveQuery> = Vec::new();
-        for query in queries {
-            if !unique.contains(query) {
-                unique.push(query.clone());
-            }
-        }
-        let runtime = match super::runtime() {
-            Ok(runtime) => runtime,
-            Err(failure) => return queries.iter().map(|_| Err(failure.clone())).collect(),
-        };
-        let inner = self.inner.clone();
-        let asked = unique.clone();
-        let answers: Vec<Result<Vec<u8>, Failure>> = runtime.block_on(async move {
-            let deadline = Instant::now() + inner.options.budget;
-            let permits = Arc::new(Semaphore::new(inner.options.jobs.max(1)));
-            let mut tasks = tokio::task::JoinSet::new();
-            for (position, query) in asked.into_iter().enumerate() {
-                let inner = inner.clone();
-                let permits = permits.clone();
-                tasks.spawn(async move {
-                    let work = async {
-                        let _permit = permits.acquire_owned().await;
-                        inner.archive(&query, deadline).await
-                    };
-                    let answer = tokio::time::timeout_at(deadline, work)
-                        .await
-                        .unwrap_or_else(|_| {
-                            Err(Failure::new(
-                                Cause::Timeout,
-                                "the check's time budget ran out before the chart was read",
-                            ))
-                        });
-                    (position, answer)
-                });
-            }
-            let mut answers: Vec<Option<Result<Vec<u8>, Failure>>> = vec![None; tasks.len()];
-            while let Some(joined) = tasks.join_next().await {
-                if let Ok((position, answer)) = joined {
-                    answers[position] = Some(answer);
-                }
-            }
-            answers
-                .into_iter()
-                .map(|answer| {
-                    answer.unwrap_or_else(|| {
-                        Err(Failure::new(
-                            Cause::Protocol,
-                            "internal: the check ended without the chart's archive",
-                        ))
-                    })
-                })
-                .collect()
-        });
-        queries
-            .iter()
-            .map(|query| {
-                unique.iter().position(|u| u == query).map_or_else(
-                    || {
-                        Err(Failure::new(
-                            Cause::Protocol,
-                            "internal: a chart was not asked for",
-                        ))
-                    },
-                    |position| answers[position].clone(),
-                )
-            })
-            .collect()
+        self.each_once(
+            queries,
+            |inner, query, deadline| async move { inner.archive(&query, deadline).await },
+            "the chart was read",
+            Err,
+        )
     }
 }
 

@@ -245,14 +245,39 @@ impl Checker {
     /// Looks up charts, each unique query once, concurrently; the answers
     /// are in the order of `queries`.
     pub fn check_charts(&self, queries: &[ChartQuery]) -> Vec<ChartLookup> {
-        let mut unique: Vec<ChartQuery> = Vec::new();
+        self.each_once(
+            queries,
+            |inner, query, deadline| async move { inner.chart(&query, deadline).await },
+            "this chart was answered",
+            |failure| chart_unknown(&failure),
+        )
+    }
+
+    /// Asks `ask` about each distinct query once, concurrently within the
+    /// job limit and the time budget; the answers are in the order of
+    /// `queries`. A query that gets no answer (no runtime, the budget ran
+    /// out before `done`, a task that panicked) gets `failed`'s.
+    fn each_once<Q, A, F, Fut>(
+        &self,
+        queries: &[Q],
+        ask: F,
+        done: &'static str,
+        failed: fn(Failure) -> A,
+    ) -> Vec<A>
+    where
+        Q: Clone + PartialEq + Send + 'static,
+        A: Clone + Send + 'static,
+        F: Fn(Arc<Inner>, Q, Instant) -> Fut + Clone + Send + Sync + 'static,
+        Fut: std::future::Future<Output = A> + Send + 'static,
+    {
+        let mut unique: Vec<Q> = Vec::new();
         for query in queries {
             if !unique.contains(query) {
                 unique.push(query.clone());
             }
         }
-        let answers: Vec<ChartLookup> = match runtime() {
-            Err(failure) => unique.iter().map(|_| chart_unknown(&failure)).collect(),
+        let answers: Vec<A> = match runtime() {
+            Err(failure) => unique.iter().map(|_| failed(failure.clone())).collect(),
             Ok(runtime) => {
                 let inner = self.inner.clone();
                 let asked = unique.clone();
@@ -261,37 +286,36 @@ impl Checker {
                     let permits = Arc::new(Semaphore::new(inner.options.jobs.max(1)));
                     let mut tasks = tokio::task::JoinSet::new();
                     for (position, query) in asked.into_iter().enumerate() {
-                        let inner = inner.clone();
-                        let permits = permits.clone();
+                        let (inner, permits, ask) = (inner.clone(), permits.clone(), ask.clone());
                         tasks.spawn(async move {
                             let work = async {
                                 let _permit = permits.acquire_owned().await;
-                                inner.chart(&query, deadline).await
+                                ask(inner, query, deadline).await
                             };
-                            let lookup = tokio::time::timeout_at(deadline, work)
+                            let answer = tokio::time::timeout_at(deadline, work)
                                 .await
                                 .unwrap_or_else(|_| {
-                                    chart_unknown(&Failure::new(
+                                    failed(Failure::new(
                                         Cause::Timeout,
-                                        "the check's time budget ran out before this chart was answered",
+                                        format!("the check's time budget ran out before {done}"),
                                     ))
                                 });
-                            (position, lookup)
+                            (position, answer)
                         });
                     }
-                    let mut answers: Vec<Option<ChartLookup>> = vec![None; tasks.len()];
+                    let mut answers: Vec<Option<A>> = vec![None; tasks.len()];
                     while let Some(joined) = tasks.join_next().await {
-                        if let Ok((position, lookup)) = joined {
-                            answers[position] = Some(lookup);
+                        if let Ok((position, answer)) = joined {
+                            answers[position] = Some(answer);
                         }
                     }
                     answers
                         .into_iter()
                         .map(|answer| {
                             answer.unwrap_or_else(|| {
-                                chart_unknown(&Failure::new(
+                                failed(Failure::new(
                                     Cause::Protocol,
-                                    "internal: the check ended without an answer for this chart",
+                                    format!("internal: the check ended before {done}"),
                                 ))
                             })
                         })

@@ -57,6 +57,21 @@ impl Isolated {
         self.run_via(&[], repo, config, extra)
     }
 
+    /// `fluxgate check --format human` (no colour) on `repo`: its standard output.
+    pub fn human(&self, repo: &Path, config: &Path) -> String {
+        let output = fluxgate()
+            .args(["check", "--format", "human", "--repo"])
+            .arg(repo)
+            .arg("--config")
+            .arg(config)
+            .env("DOCKER_CONFIG", self.path("docker"))
+            .env("HOME", self.dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run fluxgate");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
     /// [`run`](Self::run) started through `wrapper` (e.g. `["unshare", "-rn"]`); `&[]`: directly.
     pub fn run_via(&self, wrapper: &[&str], repo: &Path, config: &Path, extra: &[&str]) -> Output {
         let mut cmd = if wrapper.is_empty() {
