@@ -1,11 +1,12 @@
-//! Tag-only chart images (`values: {image: {tag: "1.2"}}`, the most common
-//! override of a chart's image): the repository comes from the chart's own
-//! default values. fluxgate reads them from the chart the release installs
-//! (its archive from the Helm repository or OCI registry, or its directory
-//! when the chart is in this repository) and checks the image that will
-//! deploy. Where it cannot be sure what the chart makes of the values, the
-//! reference stays unresolved and says why: a guess could be a false
-//! "exists".
+//! Helm values images that leave a part to the chart: a tag-only map
+//! (`values: {image: {tag: "1.2"}}`, the most common override of a chart's
+//! image) leaves the repository, a repository-only map or a bare string the
+//! tag. The part comes from the chart's own default values: fluxgate reads
+//! them from the chart the release installs (its archive from the Helm
+//! repository or OCI registry, or its directory when the chart is in this
+//! repository) and checks the image that will deploy. Where it cannot be
+//! sure what the chart makes of the values, the reference stays unresolved
+//! and says why: a guess could be a false "exists".
 
 pub mod archive;
 
@@ -39,10 +40,10 @@ pub struct Context<'a> {
 
 /// Whether any of `uses` waits for a chart's defaults.
 pub fn wanted(uses: &[ImageUse]) -> bool {
-    uses.iter().any(is_tag_only)
+    uses.iter().any(waits_for_chart)
 }
 
-/// Completes the tag-only images of `uses` from their charts' defaults,
+/// Completes the images of `uses` that wait for their charts' defaults,
 /// or says in each one's reason why it could not. `sources` are the Flux
 /// sources read so far; `more_sources` reads the rest of the tree's, when
 /// a release names one they lack.
@@ -54,7 +55,7 @@ pub fn complete(
 ) -> Result<(), GitError> {
     let mut releases: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (index, image_use) in uses.iter_mut().enumerate() {
-        if !is_tag_only(image_use) {
+        if !waits_for_chart(image_use) {
             continue;
         }
         if image_use.kind == "HelmRelease" && image_use.site.field.starts_with(VALUES_FIELD) {
@@ -124,10 +125,10 @@ pub fn complete(
     Ok(())
 }
 
-/// A reference whose repository the chart supplies, not yet completed
-/// (one whose tag still holds a variable without a value keeps that
-/// reason: it is the one to fix first).
-fn is_tag_only(image_use: &ImageUse) -> bool {
+/// A reference a part of which the chart supplies, not yet completed (one
+/// that still holds a variable without a value keeps that reason: it is
+/// the one to fix first).
+fn waits_for_chart(image_use: &ImageUse) -> bool {
     image_use.site.incomplete.is_some()
         && image_use.site.chart_supplies.is_some()
         && image_use
@@ -144,7 +145,7 @@ fn give_up(image_use: &mut ImageUse, why: &str) {
 }
 
 /// One release: its chart, where the chart's values are, and its own
-/// values (re-read from its file: only files with tag-only images are).
+/// values (re-read from its file: only files with such images are).
 struct Plan {
     /// `podinfo 6.5.4`, for labels.
     chart: String,
@@ -159,7 +160,7 @@ enum ValuesSource {
     Here(String),
 }
 
-/// A release with tag-only images, found again in its file.
+/// A release with images that wait for its chart, found again in its file.
 struct Release {
     file: load::LoadedFile,
     id: ObjectId,
