@@ -146,41 +146,14 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
             }
         }
     }
-    // Values a release takes anew are new to it, whatever their file's
-    // history: no base to compare them with.
-    let newly_taken = match base {
-        Some(_) if !args.all => values_from::newly_taken(
-            &head_tree,
-            &head_files,
-            &values_from::taken_before(&base_files),
-        )?,
-        _ => values_from::Roles::new(),
-    };
-    for (file, head_path) in base_files.iter().zip(&base_paths) {
-        if let Some(path) = head_path {
-            let roles: Vec<values_from::ValuesRole> = values_roles
-                .get(path)
-                .into_iter()
-                .flatten()
-                .filter(|role| !newly_taken.get(path).is_some_and(|new| new.contains(role)))
-                .cloned()
-                .collect();
-            base_index.add_values(file, path, &roles);
-        }
-    }
-    let mut taken_anew = Vec::new();
-    for (path, roles) in newly_taken {
-        if changed_head_paths.contains(path.as_str()) {
-            let known = values_roles.entry(path).or_default();
-            for role in roles {
-                if !known.contains(&role) {
-                    known.push(role);
-                }
-            }
-        } else {
-            taken_anew.push((path, roles));
-        }
-    }
+    let taken_anew = split_values_taken_anew(
+        &head_tree,
+        (&head_files, &changed_head_paths),
+        (&base_files, &base_paths),
+        base.is_some() && !args.all,
+        &mut values_roles,
+        &mut base_index,
+    )?;
 
     if args.verbose {
         for unread in repo.unread_entries(base.filter(|_| !args.all), head)? {
@@ -486,6 +459,56 @@ fn analyse_head_file(scope: &HeadScope<'_>, blob: &BlobRef, content: crate::git:
         },
         touched: compared.then_some(file),
     }
+}
+
+/// Values releases take anew (a new release, an entry added to a
+/// `valuesFrom` list) are new to them whatever their file's history: in a
+/// changed file they join its roles and are left out of the base it is
+/// compared with; files the change did not touch are returned with them.
+/// Every other role of a changed file is compared with its base.
+fn split_values_taken_anew(
+    head_tree: &deploy::tree::HeadTree<'_>,
+    (head_files, changed): (&[BlobRef], &HashSet<&str>),
+    (base_files, base_paths): (&[load::LoadedFile], &[Option<String>]),
+    compared: bool,
+    values_roles: &mut values_from::Roles,
+    base_index: &mut BaseIndex,
+) -> Result<Vec<(String, Vec<values_from::ValuesRole>)>, GitError> {
+    let newly_taken = if compared {
+        values_from::newly_taken(
+            head_tree,
+            head_files,
+            &values_from::taken_before(base_files),
+        )?
+    } else {
+        values_from::Roles::new()
+    };
+    for (file, head_path) in base_files.iter().zip(base_paths) {
+        if let Some(path) = head_path {
+            let roles: Vec<values_from::ValuesRole> = values_roles
+                .get(path)
+                .into_iter()
+                .flatten()
+                .filter(|role| !newly_taken.get(path).is_some_and(|new| new.contains(role)))
+                .cloned()
+                .collect();
+            base_index.add_values(file, path, &roles);
+        }
+    }
+    let mut untouched = Vec::new();
+    for (path, roles) in newly_taken {
+        if changed.contains(path.as_str()) {
+            let known = values_roles.entry(path).or_default();
+            for role in roles {
+                if !known.contains(&role) {
+                    known.push(role);
+                }
+            }
+        } else {
+            untouched.push((path, roles));
+        }
+    }
+    Ok(untouched)
 }
 
 /// What a file the change did not touch contributes when a release takes
