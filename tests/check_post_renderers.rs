@@ -186,3 +186,79 @@ spec:
         "{json:#}"
     );
 }
+
+/// A tag-only image takes its repository from the chart's defaults first,
+/// and the post-renderers rewrite that (here the chart is in this
+/// repository, so this runs offline).
+#[test]
+fn chart_defaults_come_before_post_renderers() {
+    let release = |tag: &str| {
+        format!(
+            "apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  url: https://git.example.invalid/platform/fleet.git
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: app
+  namespace: apps
+spec:
+  chart:
+    spec:
+      chart: ./charts/app
+      sourceRef:
+        kind: GitRepository
+        name: flux-system
+        namespace: flux-system
+  values:
+    image:
+      tag: \"{tag}\"
+  postRenderers:
+    - kustomize:
+        images:
+          - name: registry.test/upstream/app
+            newName: registry.test/mirror/app
+"
+        )
+    };
+    let entries = |tag: &str| {
+        vec![
+            Entry::file("apps/app.yaml", release(tag)),
+            Entry::file(
+                "charts/app/Chart.yaml",
+                "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+            ),
+            Entry::file(
+                "charts/app/values.yaml",
+                "image:\n  repository: registry.test/upstream/app\n  tag: \"\"\n",
+            ),
+        ]
+    };
+    let repo = repo_from_entries(
+        "post-renderers-chart-defaults",
+        &entries("1"),
+        &entries("2"),
+    );
+    git2::Repository::open(repo.path())
+        .unwrap()
+        .remote("origin", "https://git.example.invalid/platform/fleet.git")
+        .unwrap();
+    let env = Isolated::new();
+    let config = env.config("127.0.0.1:9", None, "");
+    let out = env.run(repo.path(), &config, &["--offline"]);
+    assert_eq!(
+        images(&out.json),
+        [(
+            "registry.test/mirror/app:2".to_string(),
+            "spec.values.image".to_string(),
+            "skipped".to_string()
+        )],
+        "{:#}",
+        out.json
+    );
+}
