@@ -243,8 +243,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     if chart_defaults::wanted(&image_uses) {
         let has_chart_at = |dir: &str| repo.has_file(head, &format!("{dir}/Chart.yaml"));
         let cx = chart_defaults::Context {
-            repo: &repo,
-            head,
+            tree: &head_tree,
             facts: &repo_facts(&repo, &has_chart_at),
             checker: checker.as_ref(),
             limits: &limits,

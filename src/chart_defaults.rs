@@ -12,26 +12,27 @@ pub mod archive;
 
 use crate::changes::ImageUse;
 use crate::charts::{self, ChartUse, RepoFacts, Resolved, SourceIndex};
+use crate::deploy::tree::HeadTree;
 use crate::extract::Change;
 use crate::finding::Location;
-use crate::git::{Blob, EntryKind, GitError, Repo};
+use crate::git::{Blob, EntryKind, GitError};
 use crate::k8s::flux::{is_helm_release, CHART_REPOSITORY};
 use crate::k8s::{part, ChartSupplies, ObjectId};
-use crate::load::{self, MAX_FILE_BYTES};
+use crate::load::{LoadedFile, MAX_FILE_BYTES};
 use crate::registry::{ArchiveQuery, ChartLookup, ChartQuery, Checker};
 use crate::report::ImageStatus;
-use crate::source::Side;
 use crate::yaml::{Limits, Node, ParsedYaml};
-use git2::Oid;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// Where `spec.values` images sit, as extraction names them.
 const VALUES_FIELD: &str = "spec.values.";
 
 /// What chart defaults are read with.
 pub struct Context<'a> {
-    pub repo: &'a Repo,
-    pub head: Oid,
+    /// The head tree: a release's file is parsed once, shared with the
+    /// stages after this one.
+    pub tree: &'a HeadTree<'a>,
     pub facts: &'a RepoFacts<'a>,
     /// `None` with `--offline`: no chart is fetched.
     pub checker: Option<&'a Checker>,
@@ -76,7 +77,7 @@ pub fn complete(
     // What each release installs, and where its values come from.
     let mut found: Vec<(Vec<usize>, Result<Release, String>)> = Vec::new();
     for ((path, name), indices) in releases {
-        let release = release(&uses[indices[0]], &path, &name, cx.limits);
+        let release = release(cx.tree, &path, &name)?;
         found.push((indices, release));
     }
     let chart_uses: Vec<ChartUse> = found
@@ -162,7 +163,7 @@ enum ValuesSource {
 
 /// A release with images that wait for its chart, found again in its file.
 struct Release {
-    file: load::LoadedFile,
+    file: Rc<LoadedFile>,
     id: ObjectId,
     site: crate::k8s::charts::ChartSite,
     values: Node,
@@ -180,13 +181,18 @@ impl Release {
     }
 }
 
-fn release(first: &ImageUse, path: &str, name: &str, limits: &Limits) -> Result<Release, String> {
-    let file = load::parse_bytes(
-        Side::Head,
-        path,
-        first.source.text().as_bytes().to_vec(),
-        limits,
-    );
+fn release(
+    tree: &HeadTree<'_>,
+    path: &str,
+    name: &str,
+) -> Result<Result<Release, String>, GitError> {
+    let Some(file) = tree.load(path)? else {
+        return Ok(Err("the release's file is not in the head tree".into()));
+    };
+    Ok(release_in(file, name))
+}
+
+fn release_in(file: Rc<LoadedFile>, name: &str) -> Result<Release, String> {
     let (id, root) = file
         .parsed
         .documents
@@ -387,14 +393,14 @@ fn archive_query(query: &ChartQuery, lookup: ChartLookup) -> Result<ArchiveQuery
 
 fn local_values(cx: &Context<'_>, dir: &str) -> Result<Result<Vec<u8>, String>, GitError> {
     let path = format!("{dir}/values.yaml");
-    let Some(entry) = cx
-        .repo
-        .entry_at(cx.head, &path)?
+    let repo = cx.tree.repo();
+    let Some(entry) = repo
+        .entry_at(cx.tree.commit(), &path)?
         .filter(|e| e.kind == EntryKind::File)
     else {
         return Ok(Err(format!("the chart at {dir} has no values.yaml")));
     };
-    Ok(match cx.repo.read_blob(entry.id, MAX_FILE_BYTES)? {
+    Ok(match repo.read_blob(entry.id, MAX_FILE_BYTES)? {
         Blob::Bytes(bytes) => Ok(bytes),
         Blob::TooLarge(_) => Err(format!("{path} is too large to read")),
     })
