@@ -11,7 +11,7 @@ mod support;
 
 use registry::{OciLayout, TestRegistry};
 use support::gitrepo::{places, repo_from_entries, Entry};
-use support::isolated::Isolated;
+use support::isolated::{run_against, Isolated};
 
 fn release(name: &str, tag: &str, renderers: &str) -> String {
     format!(
@@ -59,16 +59,17 @@ fn values_images_are_checked_as_post_renderers_rewrite_them() {
     let registry = TestRegistry::plain();
     let image = OciLayout::image("linux", "amd64");
     // The upstream has every tag; the mirror lacks web:2.0.
-    for reference in [
-        "upstream/web:1.0",
-        "upstream/web:2.0",
-        "mirror/web:1.0",
-        "upstream/api:1.0",
-        "mirror/api:1.0",
-        "sidecar:3",
-    ] {
-        registry.push(&image, reference);
-    }
+    registry.push_all(
+        &image,
+        &[
+            "upstream/web:1.0",
+            "upstream/web:2.0",
+            "mirror/web:1.0",
+            "upstream/api:1.0",
+            "mirror/api:1.0",
+            "sidecar:3",
+        ],
+    );
     let mirror_web = "          - name: registry.test/upstream/web\n            newName: registry.test/mirror/web\n";
     let mirror_api = "          - name: registry.test/upstream/api\n            newName: registry.test/mirror/api\n";
     let sidecar = |tag: &str| {
@@ -90,9 +91,7 @@ fn values_images_are_checked_as_post_renderers_rewrite_them() {
             ),
         ],
     );
-    let env = Isolated::new();
-    let config = env.config(&registry.host(), None, "");
-    let out = env.run(repo.path(), &config, &["--timeout", "20"]);
+    let out = run_against(&registry.host(), repo.path());
     let json = &out.json;
     assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
     assert_eq!(
@@ -166,9 +165,7 @@ spec:
         &[Entry::file("apps/worker.yaml", file("1.0"))],
         &[Entry::file("apps/worker.yaml", file("2.0"))],
     );
-    let env = Isolated::new();
-    let config = env.config(&registry.host(), None, "");
-    let out = env.run(repo.path(), &config, &["--timeout", "20"]);
+    let out = run_against(&registry.host(), repo.path());
     let json = &out.json;
     assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
     assert_eq!(

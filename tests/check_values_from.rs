@@ -10,7 +10,7 @@ mod support;
 
 use registry::{OciLayout, TestRegistry};
 use support::gitrepo::{places, repo_from_fixture};
-use support::isolated::Isolated;
+use support::isolated::run_against;
 
 fn images(json: &serde_json::Value) -> Vec<(String, String, u64, String, String)> {
     json["images"]
@@ -50,17 +50,16 @@ fn row(
 fn images_in_values_from_are_checked_where_they_are_written() {
     let registry = TestRegistry::plain();
     let image = OciLayout::image("linux", "amd64");
-    for reference in [
-        "acme/podinfo:6.5.4",
-        "acme/redis:7.2.0",
-        "acme/worker:1.0.0",
-    ] {
-        registry.push(&image, reference);
-    }
+    registry.push_all(
+        &image,
+        &[
+            "acme/podinfo:6.5.4",
+            "acme/redis:7.2.0",
+            "acme/worker:1.0.0",
+        ],
+    );
     let repo = repo_from_fixture("helmrelease-values-from");
-    let env = Isolated::new();
-    let config = env.config(&registry.host(), None, "");
-    let out = env.run(repo.path(), &config, &["--timeout", "20"]);
+    let out = run_against(&registry.host(), repo.path());
     let json = &out.json;
     assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
     assert_eq!(
@@ -311,9 +310,7 @@ fn values_a_release_takes_anew_are_checked() {
             &["api-extra", "api-values"],
         ),
     );
-    let env = Isolated::new();
-    let config = env.config(&registry.host(), None, "");
-    let out = env.run(repo.path(), &config, &["--timeout", "20"]);
+    let out = run_against(&registry.host(), repo.path());
     let json = &out.json;
     assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
     assert_eq!(

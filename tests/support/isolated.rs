@@ -111,6 +111,14 @@ impl Isolated {
     }
 }
 
+/// A run in a fresh isolated environment with `registry.test` sent to the
+/// plain-HTTP registry at `host`, and a 20 s budget.
+pub fn run_against(host: &str, repo: &Path) -> Output {
+    let env = Isolated::new();
+    let config = env.config(host, None, "");
+    env.run(repo, &config, &["--timeout", "20"])
+}
+
 /// The image whose reference ends with `suffix`.
 pub fn image<'a>(json: &'a serde_json::Value, suffix: &str) -> &'a serde_json::Value {
     json["images"]

@@ -41,6 +41,13 @@ impl TestRegistry {
         self.push_as(layout, reference, PushFormat::Oci)
     }
 
+    /// Pushes `layout` under each of `references`.
+    pub fn push_all(&self, layout: &OciLayout, references: &[&str]) {
+        for reference in references {
+            self.push(layout, reference);
+        }
+    }
+
     /// Pushes `layout` as a Docker schema2 image (single-arch layout) or
     /// Docker manifest list (index layout); returns the served digest.
     pub fn push_docker(&self, layout: &OciLayout, reference: &str) -> String {
