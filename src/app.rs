@@ -537,9 +537,10 @@ fn values_taken_anew(
                 name: role.release.clone(),
                 site,
                 change: crate::extract::Change::Added,
-                related: Vec::new(),
+                related: changes::written_elsewhere(role),
                 blame: None,
                 release_file: Some(role.release_file.clone()),
+                target_image: role.target.as_ref().map(|t| t.image_path.clone()),
             });
         }
         if let Some((span, problem)) = values_from::values_error(file, role) {

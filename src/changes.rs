@@ -28,6 +28,10 @@ pub struct ImageUse {
     /// For Helm values a release takes with `valuesFrom`: the file that
     /// defines the release (its post-renderers apply to them).
     pub release_file: Option<String>,
+    /// For a value a `valuesFrom` entry with `targetPath` sets: where the
+    /// image it is a part of sits in the release's values (the chart's
+    /// defaults complete it there).
+    pub target_image: Option<String>,
 }
 
 type SiteMap = HashMap<String, Result<String, String>>;
@@ -97,7 +101,7 @@ pub fn image_uses(
     let mut uses = Vec::new();
     let mut add = |kind: &str,
                    name: &str,
-                   release_file: Option<&str>,
+                   role: Option<&ValuesRole>,
                    sites: Vec<ImageSite>,
                    before: Option<Option<&SiteMap>>| {
         for site in sites {
@@ -112,9 +116,12 @@ pub fn image_uses(
                     name: name.to_string(),
                     site,
                     change,
-                    related: Vec::new(),
+                    related: role.map(written_elsewhere).unwrap_or_default(),
                     blame: None,
-                    release_file: release_file.map(str::to_string),
+                    release_file: role.map(|r| r.release_file.clone()),
+                    target_image: role
+                        .and_then(|r| r.target.as_ref())
+                        .map(|t| t.image_path.clone()),
                 });
             }
         }
@@ -134,7 +141,7 @@ pub fn image_uses(
         add(
             "HelmRelease",
             &role.release,
-            Some(&role.release_file),
+            Some(role),
             values_from::image_sites(head, role),
             before,
         );
@@ -144,5 +151,24 @@ pub fn image_uses(
 
 /// Which values of a file a role means, for matching base and head.
 fn role_key(role: &ValuesRole) -> String {
-    format!("{}|{:?}", role.release, role.holder)
+    let target = role.target.as_ref().map(|t| &t.path);
+    format!("{}|{:?}|{target:?}", role.release, role.holder)
+}
+
+/// The parts of an image the release writes itself, when a value an entry
+/// with `targetPath` sets completes it: labels in the release's file.
+pub fn written_elsewhere(role: &ValuesRole) -> Vec<(Location, String)> {
+    role.target
+        .iter()
+        .flat_map(|target| &target.written)
+        .map(|written| {
+            (
+                written.at.clone(),
+                format!(
+                    "`{}` of the same image, in HelmRelease {}'s `spec.values`",
+                    written.text, role.release
+                ),
+            )
+        })
+        .collect()
 }

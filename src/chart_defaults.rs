@@ -16,7 +16,7 @@ use crate::deploy::tree::HeadTree;
 use crate::extract::Change;
 use crate::finding::Location;
 use crate::git::{Blob, EntryKind, GitError};
-use crate::k8s::flux::{is_helm_release, CHART_REPOSITORY};
+use crate::k8s::flux::{is_helm_release, values_from, ValuesFrom, CHART_REPOSITORY};
 use crate::k8s::{part, ChartSupplies, ObjectId};
 use crate::load::{LoadedFile, MAX_FILE_BYTES};
 use crate::registry::{ArchiveQuery, ChartLookup, ChartQuery, Checker};
@@ -59,15 +59,20 @@ pub fn complete(
         if !waits_for_chart(image_use) {
             continue;
         }
-        if image_use.kind == "HelmRelease" && image_use.site.field.starts_with(VALUES_FIELD) {
+        if image_use.kind == "HelmRelease" && values_path(image_use).is_some() {
+            let release_file = image_use
+                .release_file
+                .clone()
+                .unwrap_or_else(|| image_use.source.path.clone());
             releases
-                .entry((image_use.source.path.clone(), image_use.name.clone()))
+                .entry((release_file, image_use.name.clone()))
                 .or_default()
                 .push(index);
         } else {
             give_up(
                 image_use,
-                "fluxgate reads a chart's defaults only for the release's own `spec.values`",
+                "fluxgate reads a chart's defaults only for the release's own `spec.values` \
+                 and values set with `targetPath`",
             );
         }
     }
@@ -96,16 +101,26 @@ pub fn complete(
     for ((indices, plan), values) in plans.into_iter().zip(defaults) {
         for index in indices {
             let image_use = &mut uses[index];
-            let outcome = match (&plan, &values) {
-                (Err(why), _) | (_, Err(why)) => Err(why.clone()),
-                (Ok(plan), Ok(values)) => compose(
-                    &image_use.site.field[VALUES_FIELD.len()..],
+            let path = values_path(image_use).unwrap_or_default().to_string();
+            // A value set with `targetPath` was weighed against the
+            // release's other entries when it was found.
+            let doubt = match &plan {
+                Ok(plan) if image_use.target_image.is_none() => {
+                    values_from_may_set(&plan.values_from, &path)
+                }
+                _ => None,
+            };
+            let outcome = match (&plan, &values, doubt) {
+                (Err(why), _, _) | (_, Err(why), _) => Err(why.clone()),
+                (_, _, Some(why)) => Err(why),
+                (Ok(plan), Ok(values), None) => compose(
+                    &path,
                     image_use.site.reference.as_deref().unwrap_or_default(),
                     image_use
                         .site
                         .chart_supplies
                         .unwrap_or(ChartSupplies::Repository),
-                    &plan.release_values,
+                    plan.release_values.as_ref(),
                     values.documents.first().map(|doc| &doc.root),
                     &plan.chart,
                 ),
@@ -139,6 +154,41 @@ fn waits_for_chart(image_use: &ImageUse) -> bool {
             .is_ok_and(|text| !text.contains("${"))
 }
 
+/// Where the image sits in its release's values (`image`), when it is in
+/// them: written in `spec.values`, or completed by a value set there with
+/// `targetPath`.
+fn values_path(image_use: &ImageUse) -> Option<&str> {
+    match &image_use.target_image {
+        Some(path) => Some(path),
+        None => image_use.site.field.strip_prefix(VALUES_FIELD),
+    }
+}
+
+/// Why the release's `valuesFrom` entries may set the part of the image at
+/// `path` that its `spec.values` leave to the chart, if they may.
+fn values_from_may_set(entries: &[ValuesFrom], path: &str) -> Option<String> {
+    for entry in entries {
+        let describe = format!("{} {}, key `{}`", entry.kind, entry.name, entry.key);
+        match &entry.target {
+            None => {
+                return Some(format!(
+                    "the release also takes a values document with `valuesFrom` ({describe}), which may set the rest of the image"
+                ))
+            }
+            Some(target)
+                if target == path
+                    || target.strip_prefix(path).is_some_and(|rest| rest.starts_with('.')) =>
+            {
+                return Some(format!(
+                    "`valuesFrom` ({describe}) sets `{target}`, part of the same image: it is checked where that value is written"
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    None
+}
+
 fn give_up(image_use: &mut ImageUse, why: &str) {
     if let Some(reason) = &mut image_use.site.incomplete {
         reason.push_str(&format!("; {why}"));
@@ -152,7 +202,9 @@ struct Plan {
     chart: String,
     chart_at: Location,
     source: ValuesSource,
-    release_values: Node,
+    /// `spec.values`, if the release has them.
+    release_values: Option<Node>,
+    values_from: Vec<ValuesFrom>,
 }
 
 enum ValuesSource {
@@ -166,7 +218,8 @@ struct Release {
     file: Rc<LoadedFile>,
     id: ObjectId,
     site: crate::k8s::charts::ChartSite,
-    values: Node,
+    values: Option<Node>,
+    values_from: Vec<ValuesFrom>,
 }
 
 impl Release {
@@ -199,22 +252,17 @@ fn release_in(file: Rc<LoadedFile>, name: &str) -> Result<Release, String> {
         .iter()
         .find_map(|doc| {
             let id = ObjectId::of(&doc.root).filter(is_helm_release)?;
-            (id.display_name() == name || id.name == name).then(|| (id, doc.root.clone()))
+            // A release without a namespace is named with its
+            // kustomization's where its values are found.
+            let named = id.display_name() == name
+                || id.name == name
+                || id.namespace.is_none()
+                    && name.rsplit_once('/').is_some_and(|(_, n)| n == id.name);
+            named.then(|| (id, doc.root.clone()))
         })
         .ok_or("the release was not found again in its file")?;
-    if root
-        .get_path(&["spec", "valuesFrom"])
-        .is_some_and(|v| !v.is_null())
-    {
-        return Err(
-            "the release also takes values with `valuesFrom`, which may set the repository".into(),
-        );
-    }
-    let values = root
-        .get_path(&["spec", "values"])
-        .cloned()
-        .ok_or("the release has no `spec.values`")?;
-    if sets_global_registry(&values) {
+    let values = root.get_path(&["spec", "values"]).cloned();
+    if values.as_ref().is_some_and(sets_global_registry) {
         return Err(
             "the release's values set a `global` registry, which charts apply in their own ways"
                 .into(),
@@ -227,6 +275,7 @@ fn release_in(file: Rc<LoadedFile>, name: &str) -> Result<Release, String> {
         id,
         site,
         values,
+        values_from: values_from(&root),
     })
 }
 
@@ -263,6 +312,7 @@ fn plan(release: Release, sources: &SourceIndex, facts: &RepoFacts<'_>) -> Resul
         chart_at,
         source,
         release_values: release.values,
+        values_from: release.values_from,
     })
 }
 
@@ -424,7 +474,7 @@ fn compose(
     field: &str,
     written: &str,
     supplies: ChartSupplies,
-    release_values: &Node,
+    release_values: Option<&Node>,
     chart_root: Option<&Node>,
     chart: &str,
 ) -> Result<(String, String), String> {
@@ -475,7 +525,8 @@ fn compose(
                 .ok_or_else(|| {
                     format!("chart {chart}'s values.yaml has no `{field}.repository`")
                 })?;
-            let registry = follow(release_values, &path)
+            let registry = release_values
+                .and_then(|values| follow(values, &path))
                 .and_then(|map| part(map, "registry"))
                 .or_else(|| part(chart_map, "registry"))
                 .map(|(registry, _)| registry.trim_end_matches('/'));

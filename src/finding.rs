@@ -25,7 +25,7 @@ impl Severity {
 }
 
 /// A place in a file at one side of the change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Location {
     pub file: String,
     pub side: Side,

@@ -122,10 +122,21 @@ pub fn yaml_document(data: &[u8]) {
 
 fn every_values_role(file: &LoadedFile) -> Vec<crate::values_from::ValuesRole> {
     let release = "apps/fuzz".to_string();
+    // What each `targetPath` entry of the file's releases makes of a value.
+    let mut targets = vec![None];
+    for doc in &file.parsed.documents {
+        let entries = crate::k8s::flux::values_from(&doc.root);
+        for index in 0..entries.len().min(16) {
+            let target =
+                crate::values_from::target::analyse(&doc.root, &entries, index, &file.source);
+            targets.extend(target.map(Some));
+        }
+    }
     let mut roles = vec![crate::values_from::ValuesRole {
         holder: None,
         release: release.clone(),
         release_file: "apps/fuzz.yaml".into(),
+        target: None,
     }];
     for doc in &file.parsed.documents {
         let Some(id) = crate::k8s::ObjectId::of(&doc.root) else {
@@ -138,11 +149,15 @@ fn every_values_role(file: &LoadedFile) -> Vec<crate::values_from::ValuesRole> {
                 .and_then(Node::as_mapping)
                 .unwrap_or_default()
             {
-                if let Some(key) = key.scalar_text() {
+                let Some(key) = key.scalar_text() else {
+                    continue;
+                };
+                for target in &targets {
                     roles.push(crate::values_from::ValuesRole {
                         holder: Some((id.clone(), key.to_string())),
                         release: release.clone(),
                         release_file: "apps/fuzz.yaml".into(),
+                        target: target.clone(),
                     });
                 }
             }

@@ -29,7 +29,7 @@ impl Span {
 
 /// A 1-based line and column; the column counts Unicode code points, as
 /// SARIF's `unicodeCodePoints` and editors do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Position {
     pub line: usize,
     pub column: usize,

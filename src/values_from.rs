@@ -21,6 +21,9 @@ use crate::load::LoadedFile;
 use crate::source::Span;
 use crate::yaml::{Limits, Node};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use target::Target;
+
+pub mod target;
 
 /// `None`: the whole file (a generator's source); otherwise the key of a
 /// ConfigMap or Secret in the file that holds the values.
@@ -34,12 +37,24 @@ pub struct ValuesRole {
     pub release: String,
     /// The file that defines the release.
     pub release_file: String,
+    /// For an entry with `targetPath`: the key holds one value, a part of
+    /// the image this says.
+    pub target: Option<Target>,
 }
 
 impl ValuesRole {
     /// `the Helm values at key values.yaml of ConfigMap apps/x (taken by
     /// HelmRelease apps/r)`, for messages.
     pub fn describe(&self) -> String {
+        if let (Some((id, key)), Some(target)) = (&self.holder, &self.target) {
+            return format!(
+                "the value at key `{key}` of {} {} (set at `{}` by HelmRelease {})",
+                id.kind,
+                id.display_name(),
+                target.path,
+                self.release
+            );
+        }
         match &self.holder {
             None => format!("the Helm values (taken by HelmRelease {})", self.release),
             Some((id, key)) => format!(
@@ -72,6 +87,9 @@ struct Candidate {
     key: String,
     /// The object in the file holding them; `None` for a generator's file.
     holder: Option<ObjectId>,
+    /// A single value (not a literal block): only an entry with
+    /// `targetPath` takes it.
+    single: bool,
 }
 
 /// Literal blocks of one file considered as `valuesFrom` values: real
@@ -91,22 +109,28 @@ pub fn roles(
     let files: Vec<&BlobRef> = files.iter().filter(|f| is_yaml(&f.path)).collect();
     // Most files are manifests without a literal block: their bytes say
     // so (read as one batch), and nothing else is read for them.
-    let shapes = if files.len() > BATCH_FROM {
+    let look = |bytes: &[u8]| (shape(bytes), mentions_target_path(bytes));
+    let looks = if files.len() > BATCH_FROM {
         let ids: Vec<git2::Oid> = files.iter().map(|f| f.id).collect();
         tree.repo()
-            .scan_blobs(&ids, crate::load::MAX_FILE_BYTES, shape)?
+            .scan_blobs(&ids, crate::load::MAX_FILE_BYTES, look)?
     } else {
-        let mut shapes = Vec::new();
+        let mut looks = Vec::new();
         for file in &files {
-            shapes.push(tree.bytes(file)?.map(|bytes| shape(&bytes)));
+            looks.push(tree.bytes(file)?.map(|bytes| look(&bytes)));
         }
-        shapes
+        looks
     };
+    let mut targeting: HashMap<&str, bool> = HashMap::new();
     let mut by_dir: BTreeMap<&str, Vec<(&BlobRef, Shape)>> = BTreeMap::new();
-    for (file, shape) in files.iter().zip(shapes) {
-        let Some(shape @ (Shape::Values | Shape::ManifestWithBlock)) = shape else {
+    for (file, look) in files.iter().zip(looks) {
+        let Some((shape, targets)) = look else {
             continue;
         };
+        targeting.insert(&file.path, targets);
+        if shape == Shape::Other {
+            continue;
+        }
         let dir = file.path.rsplit_once('/').map_or("", |(dir, _)| dir);
         by_dir.entry(dir).or_default().push((file, shape));
     }
@@ -121,13 +145,22 @@ pub fn roles(
                 .collect()
         };
         let values_files = pick(Shape::Values);
-        let block_files = pick(Shape::ManifestWithBlock);
+        let mut data_files = pick(Shape::ManifestWithBlock);
         let files: Vec<&BlobRef> = shaped.iter().map(|(file, _)| *file).collect();
         let kustomization = layer_at(tree, dir)?;
+        // Single values matter only to a release with `targetPath` beside
+        // them: most ConfigMaps are not read at all.
+        let single_files = pick(Shape::ManifestWithData);
+        let singles = !(data_files.is_empty() && single_files.is_empty())
+            && targets_beside(tree, dir, &files, kustomization.as_ref(), &targeting)?;
+        if singles {
+            data_files.extend(single_files);
+        }
         let candidates = candidates(
             tree,
             &values_files,
-            &block_files,
+            &data_files,
+            singles,
             kustomization.as_ref(),
             notices,
         )?;
@@ -137,13 +170,13 @@ pub fn roles(
         // By (kind, name, key): a hostile file with many keys and many
         // entries still costs one look-up per key.
         let releases = releases(tree, dir, &files, kustomization.as_ref())?;
-        let mut takers: HashMap<(&str, &str, &str), Vec<&Release>> = HashMap::new();
+        let mut takers: ByEntry<'_, (&Release, Option<&Target>)> = HashMap::new();
         for release in &releases {
-            for entry in &release.entries {
+            for (entry, target) in release.takes() {
                 takers
                     .entry((&entry.kind, &entry.name, &entry.key))
                     .or_default()
-                    .push(release);
+                    .push((release, target));
             }
         }
         for candidate in &candidates {
@@ -152,11 +185,11 @@ pub fn roles(
                 candidate.name.as_str(),
                 candidate.key.as_str(),
             );
-            for release in takers.get(&wanted).map_or(&[][..], Vec::as_slice) {
-                let same_namespace = match (&release.namespace, &candidate.namespace) {
-                    (Some(a), Some(b)) => a == b,
-                    _ => true,
-                };
+            for (release, target) in takers.get(&wanted).map_or(&[][..], Vec::as_slice) {
+                if candidate.single != target.is_some() {
+                    continue;
+                }
+                let same_namespace = same_namespace(&release.namespace, &candidate.namespace);
                 let role = ValuesRole {
                     holder: candidate
                         .holder
@@ -164,6 +197,7 @@ pub fn roles(
                         .map(|id| (id, candidate.key.clone())),
                     release: release.name.clone(),
                     release_file: release.file.clone(),
+                    target: target.cloned(),
                 };
                 if same_namespace && seen.insert((candidate.path.clone(), role.clone())) {
                     roles.entry(candidate.path.clone()).or_default().push(role);
@@ -212,11 +246,12 @@ pub fn newly_taken(
         let kustomization = layer_at(tree, dir)?;
         for release in releases_in(&file, kustomization.as_ref()) {
             let old: HashSet<&ValuesFrom> = before.get(&release.id).into_iter().flatten().collect();
-            let new: HashSet<&ValuesFrom> = release
-                .entries
-                .iter()
-                .filter(|e| !old.contains(e))
-                .collect();
+            let mut new: Taken<'_> = HashMap::new();
+            for (entry, target) in release.takes().filter(|(e, _)| !old.contains(e)) {
+                new.entry((&entry.kind, &entry.name, &entry.key))
+                    .or_default()
+                    .push(target);
+            }
             if new.is_empty() {
                 continue;
             }
@@ -228,11 +263,12 @@ pub fn newly_taken(
                 &new,
                 &release,
             )?;
-            for (path, holder) in found {
+            for (path, holder, target) in found {
                 let role = ValuesRole {
                     holder,
                     release: release.name.clone(),
                     release_file: release.file.clone(),
+                    target,
                 };
                 let known = roles.entry(path).or_default();
                 if !known.contains(&role) {
@@ -244,34 +280,44 @@ pub fn newly_taken(
     Ok(roles)
 }
 
-/// Where the values of `entries` are: a generator's file, or a literal
-/// block in a ConfigMap/Secret of the release's directory. Each file and
-/// key is looked at once, however many entries there are.
+/// What is known of `valuesFrom` entries, by (kind, name, key).
+type ByEntry<'a, T> = HashMap<(&'a str, &'a str, &'a str), Vec<T>>;
+
+/// Entries a release takes: the target of each one with `targetPath`,
+/// `None` for a values document.
+type Taken<'a> = ByEntry<'a, Option<&'a Target>>;
+
+/// Where the values of `entries` are: a generator's file, a literal block
+/// in a ConfigMap/Secret of the release's directory, or (for an entry with
+/// `targetPath`) a single value there. Each file and key is looked at
+/// once, however many entries there are.
 fn holders(
     tree: &HeadTree<'_>,
     dir: &str,
     release_file: &str,
     kustomization: Option<&Layer>,
-    entries: &HashSet<&ValuesFrom>,
+    entries: &Taken<'_>,
     release: &Release,
-) -> Result<Vec<(String, Holder)>, GitError> {
-    let wanted = |kind: &str, name: &str, key: &str| {
-        entries.contains(&ValuesFrom {
-            kind: kind.to_string(),
-            name: name.to_string(),
-            key: key.to_string(),
-        })
+) -> Result<Vec<(String, Holder, Option<Target>)>, GitError> {
+    let wanted = |kind: &str, name: &str, key: &str, single: bool| -> Vec<Option<Target>> {
+        entries
+            .get(&(kind, name, key))
+            .into_iter()
+            .flatten()
+            .filter(|target| target.is_some() == single)
+            .map(|target| target.cloned())
+            .collect()
     };
     let names: HashSet<(&str, &str)> = entries
-        .iter()
-        .map(|e| (e.kind.as_str(), e.name.as_str()))
+        .keys()
+        .map(|(kind, name, _)| (*kind, *name))
         .collect();
     let mut found = Vec::new();
     for generated in kustomization.map_or(&[][..], |k| &k.generated) {
-        if wanted(&generated.kind, &generated.name, &generated.key)
+        if !wanted(&generated.kind, &generated.name, &generated.key, false).is_empty()
             && same_namespace(&release.namespace, &generated.namespace)
         {
-            found.push((generated.file.clone(), None));
+            found.push((generated.file.clone(), None, None));
         }
     }
     for path in beside(tree, dir, vec![release_file.to_string()], kustomization)? {
@@ -296,8 +342,9 @@ fn holders(
                 let Some(key) = key.scalar_text() else {
                     continue;
                 };
-                if wanted(&id.kind, &id.name, key) && is_literal_block(value, &file) {
-                    found.push((path.clone(), Some((id.clone(), key.to_string()))));
+                let single = !is_literal_block(value, &file);
+                for target in wanted(&id.kind, &id.name, key, single) {
+                    found.push((path.clone(), Some((id.clone(), key.to_string())), target));
                 }
             }
         }
@@ -320,6 +367,9 @@ enum Shape {
     Values,
     /// A manifest that may hold a ConfigMap or Secret with a literal block.
     ManifestWithBlock,
+    /// A manifest that may hold a ConfigMap or Secret without one: single
+    /// values, which only an entry with `targetPath` takes.
+    ManifestWithData,
     Other,
 }
 
@@ -334,11 +384,47 @@ fn shape(bytes: &[u8]) -> Shape {
         } else {
             Shape::Other
         }
-    } else if (has(b"ConfigMap") || has(b"Secret")) && has(b"|") {
-        Shape::ManifestWithBlock
+    } else if has(b"ConfigMap") || has(b"Secret") {
+        if has(b"|") {
+            Shape::ManifestWithBlock
+        } else {
+            Shape::ManifestWithData
+        }
     } else {
         Shape::Other
     }
+}
+
+fn mentions_target_path(bytes: &[u8]) -> bool {
+    memchr::memmem::find(bytes, b"targetPath").is_some()
+}
+
+/// Whether a file beside `files` (where [`releases`] looks) mentions
+/// `targetPath`: by the bytes already looked at (`known`), or else by a
+/// look at the file's bytes (never parsed here).
+fn targets_beside(
+    tree: &HeadTree<'_>,
+    dir: &str,
+    files: &[&BlobRef],
+    kustomization: Option<&Layer>,
+    known: &HashMap<&str, bool>,
+) -> Result<bool, GitError> {
+    let files = files.iter().map(|f| f.path.clone()).collect();
+    for path in beside(tree, dir, files, kustomization)? {
+        let mentions = match known.get(path.as_str()) {
+            Some(mentions) => *mentions,
+            None => match tree.blob(&path)? {
+                Some(blob) => tree
+                    .bytes(&blob)?
+                    .is_some_and(|bytes| mentions_target_path(&bytes)),
+                None => false,
+            },
+        };
+        if mentions {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// `files` and the YAML files beside them that kustomize's name references
@@ -384,12 +470,14 @@ fn dir_entries(tree: &HeadTree<'_>, dir: &str) -> Result<Vec<TreeEntry>, GitErro
 }
 
 /// The values changed files of a directory can hold: a generator's source
-/// file (`values_files`), or a ConfigMap/Secret key written as a literal
-/// block (in `block_files`).
+/// file (`values_files`), or a ConfigMap/Secret key (in `data_files`)
+/// written as a literal block, or as a single value an entry with
+/// `targetPath` may take.
 fn candidates(
     tree: &HeadTree<'_>,
     values_files: &[&BlobRef],
-    block_files: &[&BlobRef],
+    data_files: &[&BlobRef],
+    singles: bool,
     kustomization: Option<&Layer>,
     notices: &mut Vec<String>,
 ) -> Result<Vec<Candidate>, GitError> {
@@ -405,11 +493,12 @@ fn candidates(
                     namespace: generated.namespace.clone(),
                     key: generated.key.clone(),
                     holder: None,
+                    single: false,
                 });
             }
         }
     }
-    for blob in block_files {
+    for blob in data_files {
         let path = blob.path.as_str();
         let mut blocks = 0;
         let Some(file) = tree.load(path)? else {
@@ -427,7 +516,24 @@ fn candidates(
                 let Some(key) = key.scalar_text() else {
                     continue;
                 };
-                if is_literal_block(value, &file) {
+                let namespace = id
+                    .namespace
+                    .clone()
+                    .or_else(|| kustomization.and_then(|k| k.namespace.clone()));
+                let single = !is_literal_block(value, &file);
+                if single {
+                    if singles && value.scalar_text().is_some() {
+                        found.push(Candidate {
+                            path: path.to_string(),
+                            kind: id.kind.clone(),
+                            name: id.name.clone(),
+                            namespace,
+                            key: key.to_string(),
+                            holder: Some(id.clone()),
+                            single,
+                        });
+                    }
+                } else {
                     blocks += 1;
                     if blocks > MAX_BLOCKS_PER_FILE {
                         notices.push(format!(
@@ -440,12 +546,10 @@ fn candidates(
                         path: path.to_string(),
                         kind: id.kind.clone(),
                         name: id.name.clone(),
-                        namespace: id
-                            .namespace
-                            .clone()
-                            .or_else(|| kustomization.and_then(|k| k.namespace.clone())),
+                        namespace,
                         key: key.to_string(),
                         holder: Some(id.clone()),
+                        single,
                     });
                 }
             }
@@ -462,6 +566,21 @@ struct Release {
     name: String,
     namespace: Option<String>,
     entries: Vec<ValuesFrom>,
+    /// For each entry, what the value it sets is part of, when it is an
+    /// entry with `targetPath` that sets a part of an image.
+    targets: Vec<Option<Target>>,
+}
+
+impl Release {
+    /// The entries whose values matter to images: each values document,
+    /// and each entry with `targetPath` setting a part of one.
+    fn takes(&self) -> impl Iterator<Item = (&ValuesFrom, Option<&Target>)> {
+        self.entries
+            .iter()
+            .zip(&self.targets)
+            .filter(|(entry, target)| entry.target.is_none() || target.is_some())
+            .map(|(entry, target)| (entry, target.as_ref()))
+    }
 }
 
 /// The HelmReleases that can take values from `files`: in those files, in
@@ -506,12 +625,16 @@ fn releases_in(file: &LoadedFile, kustomization: Option<&Layer>) -> Vec<Release>
             Some(namespace) => format!("{namespace}/{}", id.name),
             None => id.name.clone(),
         };
+        let targets = (0..entries.len())
+            .map(|index| target::analyse(&doc.root, &entries, index, &file.source))
+            .collect();
         releases.push(Release {
             id,
             file: file.source.path.clone(),
             name,
             namespace,
             entries,
+            targets,
         });
     }
     releases
@@ -533,6 +656,18 @@ fn data_field(id: &ObjectId) -> &'static str {
 /// The image references of the values a role names in `file`.
 pub fn image_sites(file: &LoadedFile, role: &ValuesRole) -> Vec<ImageSite> {
     let prefix = role.prefix();
+    if let (Some((id, key)), Some(target)) = (&role.holder, &role.target) {
+        return holder_data(file, id)
+            .filter_map(|data| {
+                target::site(
+                    data.get(key)?,
+                    Some(data),
+                    target,
+                    &target::field(&prefix, target),
+                )
+            })
+            .collect();
+    }
     match &role.holder {
         None => file
             .parsed
@@ -552,6 +687,9 @@ pub fn image_sites(file: &LoadedFile, role: &ValuesRole) -> Vec<ImageSite> {
 /// Flux cannot install the release with them. Only for a literal block
 /// (a values file that fails is reported as a file).
 pub fn values_error(file: &LoadedFile, role: &ValuesRole) -> Option<(Span, String)> {
+    if role.target.is_some() {
+        return None;
+    }
     let (id, key) = role.holder.as_ref()?;
     blocks(file, id, key).find_map(|block| {
         let error = block.parsed.error.as_ref()?;
@@ -565,13 +703,20 @@ fn blocks<'a>(
     id: &'a ObjectId,
     key: &'a str,
 ) -> impl Iterator<Item = Block> + 'a {
+    holder_data(file, id)
+        .filter_map(move |data| data.get(key))
+        .filter_map(|value| literal_block(value, file))
+}
+
+/// The string data (`data`, or a Secret's `stringData`) of the object `id`
+/// in `file`, unless it is SOPS-encrypted.
+fn holder_data<'a>(file: &'a LoadedFile, id: &'a ObjectId) -> impl Iterator<Item = &'a Node> + 'a {
     file.parsed
         .documents
         .iter()
         .filter(move |doc| ObjectId::of(&doc.root).as_ref() == Some(id))
         .filter(|doc| !is_sops_encrypted(&doc.root))
-        .filter_map(move |doc| doc.root.get(data_field(id))?.get(key))
-        .filter_map(|value| literal_block(value, file))
+        .filter_map(move |doc| doc.root.get(data_field(id)))
 }
 
 /// Whether a value is written as a literal block scalar (`key: |`); its
@@ -656,6 +801,7 @@ mod tests {
             holder: Some((id, "values.yaml".into())),
             release: "apps/x".into(),
             release_file: "apps/x.yaml".into(),
+            target: None,
         };
         image_sites(&file, &role)
             .iter()
@@ -712,6 +858,7 @@ mod tests {
             holder: None,
             release: "apps/x".into(),
             release_file: "apps/x.yaml".into(),
+            target: None,
         };
         let values = loaded("image:\n  repository: r.test/a\n  tag: \"3\"\n");
         assert_eq!(image_sites(&values, &role).len(), 1);

@@ -12,7 +12,7 @@ mod support;
 
 use fault_server::{Behaviour, FaultServer, Route};
 use registry::{base64_std, helm_chart_archive, OciLayout, TestRegistry};
-use support::gitrepo::{repo_from_entries, Entry};
+use support::gitrepo::{fleet_repo, repo_from_entries, Entry};
 use support::isolated::{findings, image, Isolated};
 
 const CHART_VALUES: &str = "replicaCount: 1\nimage:\n  repository: registry.test/acme/podinfo\n  tag: \"\"\n  pullPolicy: IfNotPresent\n";
@@ -112,17 +112,6 @@ fn pr(index_url: &str, tags: [&str; 3]) -> Vec<Entry> {
         ),
         Entry::file("charts/podinfo/values.yaml", CHART_VALUES),
     ]
-}
-
-/// A repository built from `base` and `head` whose remote is the fleet
-/// repository the GitRepository source names (so its charts are "here").
-fn fleet_repo(name: &str, base: &[Entry], head: &[Entry]) -> tempfile::TempDir {
-    let repo = repo_from_entries(name, base, head);
-    git2::Repository::open(repo.path())
-        .unwrap()
-        .remote("origin", "git@git.example.invalid:platform/fleet.git")
-        .unwrap();
-    repo
 }
 
 /// The image record of `file` (one per file in these tests).

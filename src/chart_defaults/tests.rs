@@ -17,7 +17,7 @@ fn composed(field: &str, written: &str, release: &str, chart: &str) -> Result<St
         field,
         written,
         supplies,
-        &yaml(release),
+        Some(&yaml(release)),
         Some(&chart),
         "podinfo 6.5.4",
     )
@@ -107,7 +107,7 @@ fn what_the_chart_may_do_otherwise_stays_unresolved() {
         "image",
         TAG,
         ChartSupplies::Repository,
-        &yaml("{}"),
+        Some(&yaml("{}")),
         None,
         "c 1"
     )

@@ -54,7 +54,8 @@ impl<'r> HeadTree<'r> {
         Ok(self.blob(path)?.is_some())
     }
 
-    fn blob(&self, path: &str) -> Result<Option<BlobRef>, GitError> {
+    /// The file at `path`, if there is one.
+    pub fn blob(&self, path: &str) -> Result<Option<BlobRef>, GitError> {
         if let Some(files) = self.files.get() {
             return Ok(files
                 .binary_search_by(|f| f.path.as_str().cmp(path))

@@ -67,16 +67,18 @@ pub struct ValuesFrom {
     pub name: String,
     /// `valuesKey`, `values.yaml` when absent.
     pub key: String,
+    /// `targetPath`: the key holds one value, set at this path of the
+    /// values; `None`: it holds a values document, merged at the root.
+    pub target: Option<String>,
 }
 
-/// The `spec.valuesFrom` entries of a HelmRelease that merge a whole values
-/// document (an entry with `targetPath` sets one value, not a document).
+/// The `spec.valuesFrom` entries of a HelmRelease, in order (Flux merges
+/// them in order, then `spec.values` over them).
 pub fn values_from(root: &Node) -> Vec<ValuesFrom> {
     root.get_path(&["spec", "valuesFrom"])
         .and_then(Node::as_sequence)
         .unwrap_or_default()
         .iter()
-        .filter(|entry| entry.get("targetPath").is_none_or(Node::is_null))
         .filter_map(|entry| {
             let text = |key: &str| entry.get(key).and_then(Node::scalar_text);
             let kind = text("kind").filter(|k| matches!(*k, "ConfigMap" | "Secret"))?;
@@ -87,6 +89,12 @@ pub fn values_from(root: &Node) -> Vec<ValuesFrom> {
                     .filter(|k| !k.is_empty())
                     .unwrap_or("values.yaml")
                     .to_string(),
+                target: entry
+                    .get("targetPath")
+                    .filter(|path| !path.is_null())
+                    .and_then(Node::scalar_text)
+                    .filter(|path| !path.is_empty())
+                    .map(str::to_string),
             })
         })
         .collect()

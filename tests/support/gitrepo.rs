@@ -192,6 +192,18 @@ pub fn repo_from_entries(name: &str, base: &[Entry], head: &[Entry]) -> tempfile
     })
 }
 
+/// A repository built from `base` and `head` whose remote is the fleet
+/// repository a GitRepository `https://git.example.invalid/platform/fleet.git`
+/// names (so the charts it holds are "here").
+pub fn fleet_repo(name: &str, base: &[Entry], head: &[Entry]) -> tempfile::TempDir {
+    let repo = repo_from_entries(name, base, head);
+    Repository::open(repo.path())
+        .unwrap()
+        .remote("origin", "git@git.example.invalid:platform/fleet.git")
+        .unwrap();
+    repo
+}
+
 fn tree_from_entries(repo: &Repository, entries: &[Entry]) -> Oid {
     let mut index = git2::Index::new().expect("an in-memory index");
     for entry in entries {

@@ -1,0 +1,218 @@
+//! `valuesFrom` entries with `targetPath`: a ConfigMap key set at a part
+//! of an image (`targetPath: image.tag`). A bump of the key changes what
+//! deploys, so its value is checked as the image it completes, at the line
+//! of the value, against a real registry.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/registry/mod.rs"]
+mod registry;
+mod support;
+
+use registry::{OciLayout, TestRegistry};
+use support::gitrepo::{fleet_repo, repo_from_entries, Entry};
+use support::isolated::{findings, image, run_against, Isolated};
+
+/// A HelmRelease `app` in namespace `apps` taking `entries` (`key ->
+/// targetPath` from ConfigMap `app-versions`, or a bare name: a values
+/// document of that ConfigMap) with `values` under `spec.values`.
+fn release(chart: &str, entries: &[&str], values: &str) -> String {
+    let mut text = format!(
+        "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: app
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: {chart}
+      sourceRef:
+        kind: GitRepository
+        name: flux-system
+        namespace: flux-system
+  valuesFrom:
+"
+    );
+    for entry in entries {
+        match entry.split_once(" -> ") {
+            Some((key, target)) => text.push_str(&format!(
+                "    - kind: ConfigMap\n      name: app-versions\n      valuesKey: {key}\n      targetPath: {target}\n"
+            )),
+            None => text.push_str(&format!(
+                "    - kind: ConfigMap\n      name: app-versions\n      valuesKey: {entry}\n"
+            )),
+        }
+    }
+    if !values.is_empty() {
+        text.push_str(&format!("  values:\n{values}"));
+    }
+    text
+}
+
+fn versions(data: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-versions\ndata:\n{data}")
+}
+
+const KUSTOMIZATION: &str = "namespace: apps\nresources:\n  - release.yaml\n  - versions.yaml\n";
+
+/// The one release of these tests, its ConfigMap and kustomization.
+fn app(release: String, data: &str) -> Vec<Entry> {
+    vec![
+        Entry::file("apps/app/kustomization.yaml", KUSTOMIZATION),
+        Entry::file("apps/app/release.yaml", release),
+        Entry::file("apps/app/versions.yaml", versions(data)),
+    ]
+}
+
+#[test]
+fn a_bumped_tag_is_checked_as_the_image_it_completes() {
+    let registry = TestRegistry::plain();
+    registry.push_all(
+        &OciLayout::image("linux", "amd64"),
+        &["acme/app:1.0", "acme/web:2.0"],
+    );
+    let entries = [
+        "app_tag -> image.tag",
+        "cpu -> resources.limits.cpu",
+        "web_tag -> web.image.tag",
+    ];
+    // `web.image.tag` is also in `spec.values`, merged over it: the
+    // ConfigMap's value never deploys.
+    let values = "    image:\n      repository: registry.test/acme/app\n    web:\n      image:\n        repository: registry.test/acme/web\n        tag: \"2.0\"\n";
+    let data = |tag: &str, cpu: &str, web: &str| {
+        format!("  app_tag: \"{tag}\"\n  cpu: {cpu}\n  web_tag: \"{web}\"\n")
+    };
+    let repo = repo_from_entries(
+        "target-path-bump",
+        &app(
+            release("podinfo", &entries, values),
+            &data("1.0", "100m", "2.0"),
+        ),
+        &app(
+            release("podinfo", &entries, values),
+            &data("1.1", "200m", "9.9"),
+        ),
+    );
+    let out = run_against(&registry.host(), repo.path());
+    let json = &out.json;
+    assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
+    let images = json["images"].as_array().unwrap();
+    assert_eq!(images.len(), 1, "only the tag that deploys: {json:#}");
+    let bumped = image(json, "registry.test/acme/app:1.1");
+    assert_eq!(bumped["status"], "missing", "{bumped:#}");
+    assert_eq!(bumped["change"], "modified", "{bumped:#}");
+    assert_eq!(bumped["file"], "apps/app/versions.yaml", "{bumped:#}");
+    assert_eq!(bumped["line"], 6, "at the value: {bumped:#}");
+    assert_eq!(bumped["kind"], "HelmRelease", "{bumped:#}");
+    assert_eq!(bumped["name"], "apps/app", "{bumped:#}");
+    assert_eq!(
+        bumped["field"], "data[app_tag] (targetPath image.tag)",
+        "{bumped:#}"
+    );
+    assert_eq!(
+        findings(json),
+        [("image-not-found".to_string(), 6, 12)],
+        "{json:#}"
+    );
+    // The repository it completes is labelled where the release writes it.
+    let env = Isolated::new();
+    let human = env.human(repo.path(), &env.config(&registry.host(), None, ""));
+    assert!(
+        human.contains("release.yaml:29:19")
+            && human.contains("`registry.test/acme/app` of the same image, in HelmRelease apps/app's `spec.values`"),
+        "{human}"
+    );
+}
+
+/// An entry added to `valuesFrom` deploys its value anew although the
+/// ConfigMap did not change; two keys of one ConfigMap make one image.
+#[test]
+fn an_added_entry_checks_the_value_it_now_takes() {
+    let registry = TestRegistry::plain();
+    registry.push(&OciLayout::image("linux", "amd64"), "acme/app:1.0");
+    let data = "  repo: registry.test/acme/app\n  tag: \"1.0\"\n  other: \"registry.test/acme/unused:0\"\n";
+    let repo = repo_from_entries(
+        "target-path-added",
+        &app(release("podinfo", &[], ""), data),
+        &app(
+            release(
+                "podinfo",
+                &["repo -> image.repository", "tag -> image.tag"],
+                "",
+            ),
+            data,
+        ),
+    );
+    let out = run_against(&registry.host(), repo.path());
+    let json = &out.json;
+    assert_eq!(out.code, 0, "{json:#}\n{}", out.stderr);
+    let images = json["images"].as_array().unwrap();
+    // One image, reported at each value that is part of it.
+    assert_eq!(images.len(), 2, "{json:#}");
+    for (line, found) in [(6, &images[0]), (7, &images[1])] {
+        assert_eq!(
+            found["reference"], "registry.test/acme/app:1.0",
+            "{found:#}"
+        );
+        assert_eq!(found["status"], "exists", "{found:#}");
+        assert_eq!(found["change"], "added", "{found:#}");
+        assert_eq!(found["line"], line, "{found:#}");
+    }
+}
+
+/// Without a repository in the release, the chart's defaults supply it (a
+/// chart in this repository, read with `--offline`); where a values
+/// document the release takes could set it instead, it stays unresolved.
+#[test]
+fn the_chart_supplies_what_the_release_leaves() {
+    let chart = |release_text: String, tag: &str| {
+        let mut entries = app(
+            release_text,
+            &format!("  tag: \"{tag}\"\n  values.yaml: |\n    replicaCount: 2\n"),
+        );
+        entries.push(Entry::file(
+            "sources.yaml",
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  url: https://git.example.invalid/platform/fleet.git\n",
+        ));
+        entries.push(Entry::file(
+            "charts/podinfo/Chart.yaml",
+            "apiVersion: v2\nname: podinfo\nversion: 6.5.4\n",
+        ));
+        entries.push(Entry::file(
+            "charts/podinfo/values.yaml",
+            "image:\n  repository: registry.test/acme/podinfo\n  tag: \"\"\n",
+        ));
+        entries
+    };
+    let env = Isolated::new();
+    let config = env.config("127.0.0.1:9", None, "");
+    let only_tag = release("./charts/podinfo", &["tag -> image.tag"], "");
+    let repo = fleet_repo(
+        "target-path-chart-defaults",
+        &chart(only_tag.clone(), "6.5.4"),
+        &chart(only_tag, "6.5.9"),
+    );
+    let out = env.run(repo.path(), &config, &["--offline"]);
+    let json = &out.json;
+    let completed = image(json, "registry.test/acme/podinfo:6.5.9");
+    assert_eq!(completed["status"], "skipped", "{completed:#}");
+    assert_eq!(completed["line"], 6, "{completed:#}");
+
+    let with_document = release("./charts/podinfo", &["values.yaml", "tag -> image.tag"], "");
+    let repo = fleet_repo(
+        "target-path-chart-defaults-document",
+        &chart(with_document.clone(), "6.5.4"),
+        &chart(with_document, "6.5.9"),
+    );
+    let out = env.run(repo.path(), &config, &["--offline"]);
+    let json = &out.json;
+    let unsure = image(json, ":6.5.9");
+    assert_eq!(unsure["status"], "unresolved", "{unsure:#}");
+    assert!(
+        unsure["detail"]
+            .as_str()
+            .unwrap()
+            .contains("values document (ConfigMap app-versions, key `values.yaml`) may set the rest of the image"),
+        "{unsure:#}"
+    );
+}
