@@ -240,6 +240,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
             base.unwrap_or(head),
         )?)
     };
+    values_from::set_by_target::complete(&mut image_uses, &head_tree)?;
     if chart_defaults::wanted(&image_uses) {
         let has_chart_at = |dir: &str| repo.has_file(head, &format!("{dir}/Chart.yaml"));
         let cx = chart_defaults::Context {

@@ -177,10 +177,12 @@ fn values_from_may_set(entries: &[ValuesFrom], path: &str) -> Option<String> {
             }
             Some(target)
                 if target == path
-                    || target.strip_prefix(path).is_some_and(|rest| rest.starts_with('.')) =>
+                    || target.strip_prefix(path).is_some_and(|rest| {
+                        [".registry", ".repository", ".tag", ".digest"].contains(&rest)
+                    }) =>
             {
                 return Some(format!(
-                    "`valuesFrom` ({describe}) sets `{target}`, part of the same image: it is checked where that value is written"
+                    "`valuesFrom` ({describe}) sets `{target}`, part of the same image, which fluxgate does not combine with the chart's defaults"
                 ))
             }
             Some(_) => {}

@@ -23,6 +23,7 @@ use crate::yaml::{Limits, Node};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use target::Target;
 
+pub mod set_by_target;
 pub mod target;
 
 /// `None`: the whole file (a generator's source); otherwise the key of a

@@ -216,3 +216,39 @@ fn the_chart_supplies_what_the_release_leaves() {
         "{unsure:#}"
     );
 }
+
+/// The other way round: the release's own repository changes, and the tag
+/// comes from the ConfigMap (not from the chart, which is not asked).
+#[test]
+fn a_moved_repository_is_checked_with_the_tag_a_config_map_sets() {
+    let registry = TestRegistry::plain();
+    registry.push(&OciLayout::image("linux", "amd64"), "acme/app:1.0");
+    let entries = ["tag -> image.tag"];
+    let values = |repository: &str| format!("    image:\n      repository: {repository}\n");
+    let data = "  tag: \"1.0\"\n";
+    let repo = repo_from_entries(
+        "target-path-moved-repository",
+        &app(
+            release("podinfo", &entries, &values("registry.test/acme/app")),
+            data,
+        ),
+        &app(
+            release("podinfo", &entries, &values("registry.test/mirror/app")),
+            data,
+        ),
+    );
+    let out = run_against(&registry.host(), repo.path());
+    let json = &out.json;
+    assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
+    let moved = image(json, "registry.test/mirror/app:1.0");
+    assert_eq!(moved["status"], "missing", "{moved:#}");
+    assert_eq!(moved["file"], "apps/app/release.yaml", "{moved:#}");
+    assert_eq!(moved["line"], 21, "at the repository: {moved:#}");
+    assert_eq!(json["images"].as_array().unwrap().len(), 1, "{json:#}");
+    let env = Isolated::new();
+    let human = env.human(repo.path(), &env.config(&registry.host(), None, ""));
+    assert!(
+        human.contains("tag `1.0` set here, at `image.tag`") && human.contains("versions.yaml:6:"),
+        "{human}"
+    );
+}

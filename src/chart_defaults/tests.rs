@@ -162,3 +162,25 @@ fn a_string_image_takes_the_tag_beside_it_in_the_chart() {
     );
     assert!(composed("image", "mirror.test/redis", "{}", "image: bitnami/redis\n").is_err());
 }
+
+#[test]
+fn values_from_may_set_only_what_makes_the_image() {
+    let entry = |key: &str, target: Option<&str>| ValuesFrom {
+        kind: "ConfigMap".into(),
+        name: "v".into(),
+        key: key.into(),
+        target: target.map(str::to_string),
+    };
+    let unrelated = [
+        entry("cpu", Some("resources.limits.cpu")),
+        entry("pull", Some("image.pullPolicy")),
+        entry("other", Some("sidecar.image.tag")),
+    ];
+    assert_eq!(values_from_may_set(&unrelated, "image"), None);
+    for target in ["image.registry", "image.repository", "image.tag", "image"] {
+        let why = values_from_may_set(&[entry("k", Some(target))], "image").unwrap();
+        assert!(why.contains(&format!("sets `{target}`")), "{why}");
+    }
+    let why = values_from_may_set(&[entry("values.yaml", None)], "image").unwrap();
+    assert!(why.contains("values document"), "{why}");
+}
