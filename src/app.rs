@@ -240,6 +240,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
             base.unwrap_or(head),
         )?)
     };
+    values_from::merged::apply(&mut image_uses, &head_tree)?;
     values_from::set_by_target::complete(&mut image_uses, &head_tree)?;
     if chart_defaults::wanted(&image_uses) {
         let has_chart_at = |dir: &str| repo.has_file(head, &format!("{dir}/Chart.yaml"));
@@ -541,7 +542,7 @@ fn values_taken_anew(
                 related: changes::written_elsewhere(role),
                 blame: None,
                 release_file: Some(role.release_file.clone()),
-                target_image: role.target.as_ref().map(|t| t.image_path.clone()),
+                values_path: role.target.as_ref().map(|t| t.image_path.clone()),
             });
         }
         if let Some((span, problem)) = values_from::values_error(file, role) {

@@ -28,10 +28,11 @@ pub struct ImageUse {
     /// For Helm values a release takes with `valuesFrom`: the file that
     /// defines the release (its post-renderers apply to them).
     pub release_file: Option<String>,
-    /// For a value a `valuesFrom` entry with `targetPath` sets: where the
-    /// image it is a part of sits in the release's values (the chart's
-    /// defaults complete it there).
-    pub target_image: Option<String>,
+    /// Where the image sits in its release's values once the release's
+    /// `valuesFrom` entries are weighed (a value set with `targetPath`, an
+    /// image merged across values documents): the chart's defaults
+    /// complete it there, with no further doubt about `valuesFrom`.
+    pub values_path: Option<String>,
 }
 
 type SiteMap = HashMap<String, Result<String, String>>;
@@ -119,7 +120,7 @@ pub fn image_uses(
                     related: role.map(written_elsewhere).unwrap_or_default(),
                     blame: None,
                     release_file: role.map(|r| r.release_file.clone()),
-                    target_image: role
+                    values_path: role
                         .and_then(|r| r.target.as_ref())
                         .map(|t| t.image_path.clone()),
                 });

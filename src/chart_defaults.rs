@@ -105,7 +105,7 @@ pub fn complete(
             // A value set with `targetPath` was weighed against the
             // release's other entries when it was found.
             let doubt = match &plan {
-                Ok(plan) if image_use.target_image.is_none() => {
+                Ok(plan) if image_use.values_path.is_none() => {
                     values_from_may_set(&plan.values_from, &path)
                 }
                 _ => None,
@@ -158,7 +158,7 @@ fn waits_for_chart(image_use: &ImageUse) -> bool {
 /// them: written in `spec.values`, or completed by a value set there with
 /// `targetPath`.
 fn values_path(image_use: &ImageUse) -> Option<&str> {
-    match &image_use.target_image {
+    match &image_use.values_path {
         Some(path) => Some(path),
         None => image_use.site.field.strip_prefix(VALUES_FIELD),
     }

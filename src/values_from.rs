@@ -23,6 +23,7 @@ use crate::yaml::{Limits, Node};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use target::Target;
 
+pub mod merged;
 pub mod set_by_target;
 pub mod target;
 
@@ -414,12 +415,7 @@ fn targets_beside(
     for path in beside(tree, dir, files, kustomization)? {
         let mentions = match known.get(path.as_str()) {
             Some(mentions) => *mentions,
-            None => match tree.blob(&path)? {
-                Some(blob) => tree
-                    .bytes(&blob)?
-                    .is_some_and(|bytes| mentions_target_path(&bytes)),
-                None => false,
-            },
+            None => tree.mentions(&path, "targetPath")?,
         };
         if mentions {
             return Ok(true);

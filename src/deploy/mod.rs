@@ -793,7 +793,7 @@ impl Deploy<'_> {
                             related: Vec::new(),
                             blame: Some(changed.value.location.clone()),
                             release_file: None,
-                            target_image: None,
+                            values_path: None,
                         };
                         match effective.reference {
                             Ok(reference) => set_reference(&mut image_use, reference),

@@ -114,6 +114,20 @@ impl<'r> HeadTree<'r> {
         Ok(loaded)
     }
 
+    /// Whether the file at `path` holds `needle`: a look at its text if it
+    /// was parsed already, else at its bytes (not parsed for this).
+    pub fn mentions(&self, path: &str, needle: &str) -> Result<bool, GitError> {
+        if let Some(Some(known)) = self.loaded.borrow().get(path) {
+            return Ok(known.source.text().contains(needle));
+        }
+        let Some(blob) = self.blob(path)? else {
+            return Ok(false);
+        };
+        Ok(self
+            .bytes(&blob)?
+            .is_some_and(|bytes| memchr::memmem::find(&bytes, needle.as_bytes()).is_some()))
+    }
+
     /// A file's bytes without parsing (for a cheap look before parsing).
     pub fn bytes(&self, blob: &BlobRef) -> Result<Option<Vec<u8>>, GitError> {
         Ok(match self.repo.read_blob(blob.id, load::MAX_FILE_BYTES)? {

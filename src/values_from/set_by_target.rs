@@ -34,7 +34,7 @@ pub fn complete(uses: &mut [ImageUse], tree: &HeadTree<'_>) -> Result<(), GitErr
         let Some(path) = image_use.site.field.strip_prefix(VALUES_FIELD) else {
             continue;
         };
-        if image_use.kind != "HelmRelease" || image_use.target_image.is_some() {
+        if image_use.kind != "HelmRelease" || image_use.values_path.is_some() {
             continue;
         }
         let path = path.to_string();
@@ -100,12 +100,12 @@ fn set_part(
         .release_file
         .as_deref()
         .unwrap_or(&image_use.source.path);
+    if !tree.mentions(release_file, "targetPath")? {
+        return Ok(Outcome::NoEntry);
+    }
     let Some(file) = tree.load(release_file)? else {
         return Ok(Outcome::NoEntry);
     };
-    if !file.source.text().contains("targetPath") {
-        return Ok(Outcome::NoEntry);
-    }
     let dir = release_file.rsplit_once('/').map_or("", |(dir, _)| dir);
     let kustomization = layer_at(tree, dir)?;
     let Some(release) = releases_in(&file, kustomization.as_ref())
