@@ -123,14 +123,23 @@ pub fn roles(
         }
         looks
     };
-    let mut targeting: HashMap<&str, bool> = HashMap::new();
+    let targeting: HashMap<&str, bool> = files
+        .iter()
+        .zip(&looks)
+        .filter_map(|(file, look)| Some((file.path.as_str(), look.as_ref()?.1)))
+        .collect();
+    // When every YAML file of the tree is here (`--all`) and none mentions
+    // `targetPath`, no single value is taken: ConfigMaps without a literal
+    // block are passed over without looking at their directories.
+    let no_singles = files.len() > BATCH_FROM
+        && !targeting.values().any(|mentions| *mentions)
+        && tree.files()?.iter().filter(|f| is_yaml(&f.path)).count() == files.len();
     let mut by_dir: BTreeMap<&str, Vec<(&BlobRef, Shape)>> = BTreeMap::new();
     for (file, look) in files.iter().zip(looks) {
-        let Some((shape, targets)) = look else {
+        let Some((shape, _)) = look else {
             continue;
         };
-        targeting.insert(&file.path, targets);
-        if shape == Shape::Other {
+        if shape == Shape::Other || no_singles && shape == Shape::ManifestWithData {
             continue;
         }
         let dir = file.path.rsplit_once('/').map_or("", |(dir, _)| dir);
