@@ -16,6 +16,7 @@ use crate::deploy::tree::HeadTree;
 use crate::extract::Change;
 use crate::finding::Location;
 use crate::git::{Blob, EntryKind, GitError};
+use crate::helm_path::{follow, parse as parse_path};
 use crate::k8s::flux::{is_helm_release, values_from, ValuesFrom, CHART_REPOSITORY};
 use crate::k8s::{part, ChartSupplies, ObjectId};
 use crate::load::{LoadedFile, MAX_FILE_BYTES};
@@ -569,43 +570,6 @@ fn compose(
 
 fn part_text(node: &Node) -> bool {
     node.scalar_text().is_some_and(|t| !t.is_empty()) && !node.is_null()
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Step {
-    Key(String),
-    Index(usize),
-}
-
-/// `a.b[0].image` as written by extraction, into steps.
-fn parse_path(field: &str) -> Option<Vec<Step>> {
-    let mut steps = Vec::new();
-    for piece in field.split('.') {
-        let (key, mut rest) = match piece.find('[') {
-            Some(at) => (&piece[..at], &piece[at..]),
-            None => (piece, ""),
-        };
-        if key.is_empty() {
-            return None;
-        }
-        steps.push(Step::Key(key.to_string()));
-        while let Some(inner) = rest.strip_prefix('[') {
-            let (index, after) = inner.split_once(']')?;
-            steps.push(Step::Index(index.parse().ok()?));
-            rest = after;
-        }
-        if !rest.is_empty() {
-            return None;
-        }
-    }
-    Some(steps)
-}
-
-fn follow<'a>(root: &'a Node, path: &[Step]) -> Option<&'a Node> {
-    path.iter().try_fold(root, |node, step| match step {
-        Step::Key(key) => node.get(key),
-        Step::Index(index) => node.as_sequence()?.get(*index),
-    })
 }
 
 #[cfg(test)]

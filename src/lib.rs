@@ -18,6 +18,7 @@ pub mod extract;
 pub mod finding;
 pub mod fuzzing;
 pub mod git;
+pub mod helm_path;
 pub mod hook;
 pub mod image;
 pub mod images;

@@ -363,6 +363,23 @@ fn holders(
     Ok(found)
 }
 
+/// Where the values of one entry of `release` are (see [`holders`]).
+fn holders_of(
+    tree: &HeadTree<'_>,
+    release_file: &str,
+    kustomization: Option<&Layer>,
+    release: &Release,
+    (entry, target): (&ValuesFrom, Option<&Target>),
+) -> Result<Vec<(String, Holder, Option<Target>)>, GitError> {
+    let dir = release_file.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let mut taken: Taken<'_> = HashMap::new();
+    taken
+        .entry((&entry.kind, &entry.name, &entry.key))
+        .or_default()
+        .push(target);
+    holders(tree, dir, release_file, kustomization, &taken, release)
+}
+
 fn same_namespace(a: &Option<String>, b: &Option<String>) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => a == b,
@@ -527,19 +544,10 @@ fn candidates(
                     .clone()
                     .or_else(|| kustomization.and_then(|k| k.namespace.clone()));
                 let single = !is_literal_block(value, &file);
-                if single {
-                    if singles && value.scalar_text().is_some() {
-                        found.push(Candidate {
-                            path: path.to_string(),
-                            kind: id.kind.clone(),
-                            name: id.name.clone(),
-                            namespace,
-                            key: key.to_string(),
-                            holder: Some(id.clone()),
-                            single,
-                        });
-                    }
-                } else {
+                if single && !(singles && value.scalar_text().is_some()) {
+                    continue;
+                }
+                if !single {
                     blocks += 1;
                     if blocks > MAX_BLOCKS_PER_FILE {
                         notices.push(format!(
@@ -548,16 +556,16 @@ fn candidates(
                         ));
                         break 'documents;
                     }
-                    found.push(Candidate {
-                        path: path.to_string(),
-                        kind: id.kind.clone(),
-                        name: id.name.clone(),
-                        namespace,
-                        key: key.to_string(),
-                        holder: Some(id.clone()),
-                        single,
-                    });
                 }
+                found.push(Candidate {
+                    path: path.to_string(),
+                    kind: id.kind.clone(),
+                    name: id.name.clone(),
+                    namespace,
+                    key: key.to_string(),
+                    holder: Some(id.clone()),
+                    single,
+                });
             }
         }
     }

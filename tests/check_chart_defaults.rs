@@ -12,7 +12,7 @@ mod support;
 
 use fault_server::{Behaviour, FaultServer, Route};
 use registry::{base64_std, helm_chart_archive, OciLayout, TestRegistry};
-use support::gitrepo::{fleet_repo, repo_from_entries, Entry};
+use support::gitrepo::{fleet_repo, local_chart, repo_from_entries, Entry};
 use support::isolated::{findings, image, Isolated};
 
 const CHART_VALUES: &str = "replicaCount: 1\nimage:\n  repository: registry.test/acme/podinfo\n  tag: \"\"\n  pullPolicy: IfNotPresent\n";
@@ -286,12 +286,9 @@ fn what_the_chart_may_do_otherwise_stays_unresolved() {
             "    image:\n      tag: \"2\"\n",
         ),
     ));
-    head.push(Entry::file(
-        "charts/pinned/Chart.yaml",
-        "apiVersion: v2\nname: pinned\nversion: 1.0.0\n",
-    ));
-    head.push(Entry::file(
-        "charts/pinned/values.yaml",
+    head.extend(local_chart(
+        "pinned",
+        "1.0.0",
         "image:\n  repository: registry.test/acme/pinned\n  digest: sha256:0000000000000000000000000000000000000000000000000000000000000000\n",
     ));
     let repo = fleet_repo("chart-defaults-unsure", &base, &head);

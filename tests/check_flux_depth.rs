@@ -13,7 +13,7 @@ mod support;
 use fault_server::{Behaviour, FaultServer, Route};
 use registry::{OciLayout, TestRegistry};
 use support::gitrepo::{check_json, repo_from_fixture_replacing};
-use support::isolated::Isolated;
+use support::isolated::{image_rows as images, Isolated};
 
 const PLACEHOLDER: &str = "http://charts.invalid";
 
@@ -23,22 +23,6 @@ entries:
   - {name: app-template, version: 3.5.1}
   - {name: app-template, version: 3.6.0}
 "#;
-
-fn images(json: &serde_json::Value) -> Vec<(String, String, u64, String)> {
-    json["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["reference"].as_str().unwrap().to_string(),
-                i["file"].as_str().unwrap().to_string(),
-                i["line"].as_u64().unwrap(),
-                i["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
 
 /// The human report of a check in `env`, without colour.
 fn row(reference: &str, file: &str, line: u64, status: &str) -> (String, String, u64, String) {

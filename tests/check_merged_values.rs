@@ -9,8 +9,8 @@ mod registry;
 mod support;
 
 use registry::{OciLayout, TestRegistry};
-use support::gitrepo::{repo_from_entries, Entry};
-use support::isolated::{image, run_against, Isolated};
+use support::gitrepo::{fleet_repo, local_chart, repo_from_entries, Entry, FLEET_SOURCE};
+use support::isolated::{image, image_rows, run_against, Isolated};
 
 /// A release `name` in `apps/<name>/` taking the values block of ConfigMap
 /// `<name>-values` (holding `block`) with `values` under `spec.values`.
@@ -81,19 +81,7 @@ fn an_image_split_across_values_is_checked_whole() {
     let out = run_against(&registry.host(), repo.path());
     let json = &out.json;
     assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
-    let listed: Vec<(String, String, u64, String)> = json["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["reference"].as_str().unwrap().to_string(),
-                i["file"].as_str().unwrap().to_string(),
-                i["line"].as_u64().unwrap(),
-                i["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let listed = image_rows(json);
     let row = |r: &str, f: &str, l: u64, s: &str| (r.to_string(), f.to_string(), l, s.to_string());
     assert_eq!(
         listed,
@@ -144,21 +132,15 @@ fn a_tag_only_document_image_takes_the_charts_repository() {
             "apps/podinfo/release.yaml",
             "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\nspec:\n  interval: 10m\n  chart:\n    spec:\n      chart: ./charts/podinfo\n      sourceRef:\n        kind: GitRepository\n        name: flux-system\n        namespace: flux-system\n  valuesFrom:\n    - kind: ConfigMap\n      name: podinfo-values\n  values:\n    replicaCount: 2\n",
         );
-        entries.push(Entry::file(
-            "sources.yaml",
-            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  url: https://git.example.invalid/platform/fleet.git\n",
-        ));
-        entries.push(Entry::file(
-            "charts/podinfo/Chart.yaml",
-            "apiVersion: v2\nname: podinfo\nversion: 6.5.4\n",
-        ));
-        entries.push(Entry::file(
-            "charts/podinfo/values.yaml",
+        entries.push(Entry::file("sources.yaml", FLEET_SOURCE));
+        entries.extend(local_chart(
+            "podinfo",
+            "6.5.4",
             "image:\n  repository: registry.test/acme/podinfo\n  tag: \"\"\n",
         ));
         entries
     };
-    let repo = support::gitrepo::fleet_repo("merged-values-chart", &tree("6.5.4"), &tree("6.5.9"));
+    let repo = fleet_repo("merged-values-chart", &tree("6.5.4"), &tree("6.5.9"));
     let env = Isolated::new();
     let config = env.config("127.0.0.1:9", None, "");
     let out = env.run(repo.path(), &config, &["--offline"]);

@@ -9,7 +9,10 @@ mod registry;
 mod support;
 
 use registry::{OciLayout, TestRegistry};
-use support::gitrepo::{fleet_repo, repo_from_entries, Entry};
+use support::gitrepo::{fleet_repo, local_chart, repo_from_entries, Entry, FLEET_SOURCE};
+
+/// The chart's defaults: a repository and an empty tag.
+const PODINFO_VALUES: &str = "image:\n  repository: registry.test/acme/podinfo\n  tag: \"\"\n";
 use support::isolated::{findings, image, run_against, Isolated};
 
 /// A HelmRelease `app` in namespace `apps` taking `entries` (`key ->
@@ -170,18 +173,8 @@ fn the_chart_supplies_what_the_release_leaves() {
             release_text,
             &format!("  tag: \"{tag}\"\n  values.yaml: |\n    replicaCount: 2\n"),
         );
-        entries.push(Entry::file(
-            "sources.yaml",
-            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  url: https://git.example.invalid/platform/fleet.git\n",
-        ));
-        entries.push(Entry::file(
-            "charts/podinfo/Chart.yaml",
-            "apiVersion: v2\nname: podinfo\nversion: 6.5.4\n",
-        ));
-        entries.push(Entry::file(
-            "charts/podinfo/values.yaml",
-            "image:\n  repository: registry.test/acme/podinfo\n  tag: \"\"\n",
-        ));
+        entries.push(Entry::file("sources.yaml", FLEET_SOURCE));
+        entries.extend(local_chart("podinfo", "6.5.4", PODINFO_VALUES));
         entries
     };
     let env = Isolated::new();

@@ -27,23 +27,6 @@ fn composed(field: &str, written: &str, release: &str, chart: &str) -> Result<St
 const TAG: &str = "<repository from the chart>:6.5.9";
 
 #[test]
-fn paths_follow_keys_and_indexes() {
-    assert_eq!(
-        parse_path("a.b[0][2].image").unwrap(),
-        [
-            Step::Key("a".into()),
-            Step::Key("b".into()),
-            Step::Index(0),
-            Step::Index(2),
-            Step::Key("image".into())
-        ]
-    );
-    for bad in ["", "a..b", "a[x]", "a[1", "a[1]b", "[0]"] {
-        assert!(parse_path(bad).is_none(), "{bad}");
-    }
-}
-
-#[test]
 fn the_charts_repository_and_registry_complete_the_tag() {
     let chart = "image:\n  repository: ghcr.io/stefanprodan/podinfo\n  tag: \"\"\n";
     assert_eq!(

@@ -8,7 +8,7 @@
 //! later) is no image. Values are read beside the release, where
 //! [`super::roles`] finds them.
 
-use super::{blocks, holder_data, holders, releases_in, Release, Taken};
+use super::{blocks, holder_data, holders_of, releases_in, Release};
 use crate::changes::ImageUse;
 use crate::deploy::layers::layer_at;
 use crate::deploy::tree::HeadTree;
@@ -19,7 +19,7 @@ use crate::k8s::{part, ChartSupplies, ObjectId};
 use crate::load::LoadedFile;
 use crate::source::Span;
 use crate::yaml::Node;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// The parts of an image map, in the order they make a reference.
@@ -160,18 +160,12 @@ fn layers(
             // Not a part of an image: it changes none.
             continue;
         }
-        let mut taken: Taken<'_> = HashMap::new();
-        taken
-            .entry((&entry.kind, &entry.name, &entry.key))
-            .or_default()
-            .push(target);
-        let found = holders(
+        let found = holders_of(
             tree,
-            dir,
             release_file,
             kustomization.as_ref(),
-            &taken,
             &release,
+            (entry, target),
         )?;
         let content = match (found.as_slice(), &entry.target) {
             ([(path, holder, _)], None) => document(tree, path, holder.as_ref())?,
@@ -312,7 +306,9 @@ fn merge(image_use: &mut ImageUse, layers: &[Values]) -> Outcome {
                 }
             }
             Content::Document { file, root, offset } => {
-                let Some(node) = follow_dots(root, &path).filter(|n| !n.is_null()) else {
+                let Some(node) =
+                    crate::helm_path::follow_written(root, &path).filter(|n| !n.is_null())
+                else {
                     continue;
                 };
                 if node.as_mapping().is_none() {
@@ -431,7 +427,7 @@ fn own_key(values: &Values, path: &str, span: Span) -> Option<&'static str> {
     let Content::Document { root, offset, .. } = &values.content else {
         return None;
     };
-    let map = follow_dots(root, path)?;
+    let map = crate::helm_path::follow_written(root, path)?;
     let at = |key: &str| {
         map.get(key)
             .is_some_and(|node| node.span.start + offset == span.start)
@@ -448,8 +444,4 @@ fn give_up(image_use: &mut ImageUse, why: &str) {
         None => image_use.site.incomplete = Some(why.to_string()),
     }
     image_use.site.chart_supplies = None;
-}
-
-fn follow_dots<'a>(root: &'a Node, path: &str) -> Option<&'a Node> {
-    path.split('.').try_fold(root, |node, key| node.get(key))
 }

@@ -6,7 +6,7 @@
 //! tag the cluster will use. Read beside the release, where
 //! [`super::roles`] finds the values a release takes.
 
-use super::{holder_data, holders, releases_in, Taken};
+use super::{holder_data, holders_of, releases_in};
 use crate::changes::ImageUse;
 use crate::deploy::layers::layer_at;
 use crate::deploy::tree::HeadTree;
@@ -14,7 +14,6 @@ use crate::finding::Location;
 use crate::git::GitError;
 use crate::k8s::flux::CHART_REPOSITORY;
 use crate::k8s::{part, ChartSupplies};
-use std::collections::HashMap;
 
 /// Where `spec.values` images sit, as extraction names them.
 const VALUES_FIELD: &str = "spec.values.";
@@ -121,7 +120,7 @@ fn set_part(
         .iter()
         .find(|doc| super::ObjectId::of(&doc.root).as_ref() == Some(&release.id))
         .and_then(|doc| doc.root.get_path(&["spec", "values"]))
-        .and_then(|values| follow_dots(values, path))
+        .and_then(|values| crate::helm_path::follow_written(values, path))
         .is_some_and(|node| node.scalar_text().is_some());
     let parent = path.rsplit_once('.').map_or("", |(parent, _)| parent);
     let joined = |base: &str, key: &str| match base {
@@ -157,18 +156,12 @@ fn set_part(
             "`valuesFrom` sets `{target}` ({describe}), which fluxgate does not read as part of an image"
         )));
     };
-    let mut taken: Taken<'_> = HashMap::new();
-    taken
-        .entry((&entry.kind, &entry.name, &entry.key))
-        .or_default()
-        .push(Some(analysed));
-    let found = holders(
+    let found = holders_of(
         tree,
-        dir,
         release_file,
         kustomization.as_ref(),
-        &taken,
         &release,
+        (entry, Some(analysed)),
     )?;
     let mut values = Vec::new();
     for (holder_path, holder, _) in found {
@@ -196,13 +189,4 @@ fn set_part(
             "`valuesFrom` sets `{target}` ({describe}), and more than one such value is written beside the release"
         )),
     })
-}
-
-/// `a.b.c` (extraction's names have no escapes or indexes in the parts
-/// this reads; a path with `[` is not followed).
-fn follow_dots<'a>(root: &'a crate::yaml::Node, path: &str) -> Option<&'a crate::yaml::Node> {
-    if path.contains('[') {
-        return None;
-    }
-    path.split('.').try_fold(root, |node, key| node.get(key))
 }

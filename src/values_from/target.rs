@@ -9,6 +9,7 @@
 //! deploys, and a values document taken after the entry may replace it.
 
 use crate::finding::Location;
+use crate::helm_path::{follow, parse as parse_path, Step};
 use crate::k8s::flux::{ValuesFrom, CHART_REPOSITORY};
 use crate::k8s::{part, Assembler, ChartSupplies, ImageSite};
 use crate::source::SourceText;
@@ -355,70 +356,6 @@ impl<'a> Parts<'a> {
             }
         }
     }
-}
-
-/// One step of a `targetPath`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Step {
-    Key(String),
-    Index(usize),
-}
-
-/// `a.b[0].c`, with `\.` for a dot inside a key, as Helm's `--set` reads
-/// it. `None` for what fluxgate cannot follow.
-fn parse_path(path: &str) -> Option<Vec<Step>> {
-    let mut steps = Vec::new();
-    let mut key = String::new();
-    let mut chars = path.chars().peekable();
-    let mut after_index = false;
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => key.push(chars.next()?),
-            '.' => {
-                if !after_index {
-                    if key.is_empty() {
-                        return None;
-                    }
-                    steps.push(Step::Key(std::mem::take(&mut key)));
-                }
-                after_index = false;
-            }
-            '[' => {
-                if !key.is_empty() {
-                    steps.push(Step::Key(std::mem::take(&mut key)));
-                }
-                let mut digits = String::new();
-                for c in chars.by_ref() {
-                    if c == ']' {
-                        break;
-                    }
-                    digits.push(c);
-                }
-                steps.push(Step::Index(digits.parse().ok()?));
-                after_index = true;
-            }
-            ',' | '=' => return None,
-            _ => {
-                if after_index {
-                    return None;
-                }
-                key.push(c);
-            }
-        }
-    }
-    if !key.is_empty() {
-        steps.push(Step::Key(key));
-    } else if !after_index {
-        return None;
-    }
-    Some(steps)
-}
-
-fn follow<'a>(root: &'a Node, path: &[Step]) -> Option<&'a Node> {
-    path.iter().try_fold(root, |node, step| match step {
-        Step::Key(key) => node.get(key),
-        Step::Index(index) => node.as_sequence()?.get(*index),
-    })
 }
 
 /// Where the value lands in a holder's key, for messages and matching.

@@ -204,6 +204,22 @@ pub fn fleet_repo(name: &str, base: &[Entry], head: &[Entry]) -> tempfile::TempD
     repo
 }
 
+/// The GitRepository `flux-system/flux-system` that names the fleet
+/// repository of [`fleet_repo`].
+pub const FLEET_SOURCE: &str = "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  url: https://git.example.invalid/platform/fleet.git\n";
+
+/// A chart in `charts/<name>/` of the repository, with `values` as its
+/// `values.yaml`.
+pub fn local_chart(name: &str, version: &str, values: &str) -> [Entry; 2] {
+    [
+        Entry::file(
+            &format!("charts/{name}/Chart.yaml"),
+            format!("apiVersion: v2\nname: {name}\nversion: {version}\n"),
+        ),
+        Entry::file(&format!("charts/{name}/values.yaml"), values),
+    ]
+}
+
 fn tree_from_entries(repo: &Repository, entries: &[Entry]) -> Oid {
     let mut index = git2::Index::new().expect("an in-memory index");
     for entry in entries {

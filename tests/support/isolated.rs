@@ -119,6 +119,24 @@ pub fn run_against(host: &str, repo: &Path) -> Output {
     env.run(repo, &config, &["--timeout", "20"])
 }
 
+/// Each image record as (reference, file, line, status), in report order.
+pub fn image_rows(json: &serde_json::Value) -> Vec<(String, String, u64, String)> {
+    json["images"]
+        .as_array()
+        .expect("images")
+        .iter()
+        .map(|i| {
+            let text = |key: &str| i[key].as_str().unwrap_or_default().to_string();
+            (
+                text("reference"),
+                text("file"),
+                i["line"].as_u64().unwrap_or_default(),
+                text("status"),
+            )
+        })
+        .collect()
+}
+
 /// The image whose reference ends with `suffix`.
 pub fn image<'a>(json: &'a serde_json::Value, suffix: &str) -> &'a serde_json::Value {
     json["images"]

@@ -67,35 +67,6 @@ fn composed(
 }
 
 #[test]
-fn paths_are_read_as_helm_reads_them() {
-    assert_eq!(
-        parse_path("image.tag").unwrap(),
-        [Step::Key("image".into()), Step::Key("tag".into())]
-    );
-    assert_eq!(
-        parse_path("app\\.kubernetes.images[1].tag").unwrap(),
-        [
-            Step::Key("app.kubernetes".into()),
-            Step::Key("images".into()),
-            Step::Index(1),
-            Step::Key("tag".into())
-        ]
-    );
-    for unreadable in [
-        "",
-        ".tag",
-        "image..tag",
-        "a[x].tag",
-        "a=b",
-        "a,b",
-        "a[0]b",
-        "a\\",
-    ] {
-        assert_eq!(parse_path(unreadable), None, "{unreadable:?}");
-    }
-}
-
-#[test]
 fn a_tag_completes_the_repository_the_release_writes() {
     let entries = ["ConfigMap/versions/tag -> image.tag"];
     let values = "{image: {repository: r.test/app}}";
