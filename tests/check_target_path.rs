@@ -164,14 +164,16 @@ fn an_added_entry_checks_the_value_it_now_takes() {
 }
 
 /// Without a repository in the release, the chart's defaults supply it (a
-/// chart in this repository, read with `--offline`); where a values
-/// document the release takes could set it instead, it stays unresolved.
+/// chart in this repository, read with `--offline`). With a values
+/// document the release also takes, the values are merged in Flux's order:
+/// the document's repository wins over the chart's, and a document taken
+/// after the entry that sets the tag again makes the entry's value moot.
 #[test]
 fn the_chart_supplies_what_the_release_leaves() {
-    let chart = |release_text: String, tag: &str| {
+    let chart = |release_text: String, tag: &str, block: &str| {
         let mut entries = app(
             release_text,
-            &format!("  tag: \"{tag}\"\n  values.yaml: |\n    replicaCount: 2\n"),
+            &format!("  tag: \"{tag}\"\n  values.yaml: |\n    replicaCount: 2\n{block}"),
         );
         entries.push(Entry::file("sources.yaml", FLEET_SOURCE));
         entries.extend(local_chart("podinfo", "6.5.4", PODINFO_VALUES));
@@ -179,35 +181,47 @@ fn the_chart_supplies_what_the_release_leaves() {
     };
     let env = Isolated::new();
     let config = env.config("127.0.0.1:9", None, "");
-    let only_tag = release("./charts/podinfo", &["tag -> image.tag"], "");
-    let repo = fleet_repo(
-        "target-path-chart-defaults",
-        &chart(only_tag.clone(), "6.5.4"),
-        &chart(only_tag, "6.5.9"),
-    );
-    let out = env.run(repo.path(), &config, &["--offline"]);
-    let json = &out.json;
-    let completed = image(json, "registry.test/acme/podinfo:6.5.9");
+    let run = |name: &str, entries: &[&str], block: &str| {
+        let text = release("./charts/podinfo", entries, "");
+        let repo = fleet_repo(
+            name,
+            &chart(text.clone(), "6.5.4", block),
+            &chart(text, "6.5.9", block),
+        );
+        env.run(repo.path(), &config, &["--offline"]).json
+    };
+    let json = run("target-path-chart-defaults", &["tag -> image.tag"], "");
+    let completed = image(&json, "registry.test/acme/podinfo:6.5.9");
     assert_eq!(completed["status"], "skipped", "{completed:#}");
     assert_eq!(completed["line"], 6, "{completed:#}");
 
-    let with_document = release("./charts/podinfo", &["values.yaml", "tag -> image.tag"], "");
-    let repo = fleet_repo(
-        "target-path-chart-defaults-document",
-        &chart(with_document.clone(), "6.5.4"),
-        &chart(with_document, "6.5.9"),
+    // A document that leaves the repository: still the chart's.
+    let json = run(
+        "target-path-document-without-image",
+        &["values.yaml", "tag -> image.tag"],
+        "",
     );
-    let out = env.run(repo.path(), &config, &["--offline"]);
-    let json = &out.json;
-    let unsure = image(json, ":6.5.9");
-    assert_eq!(unsure["status"], "unresolved", "{unsure:#}");
-    assert!(
-        unsure["detail"]
-            .as_str()
-            .unwrap()
-            .contains("values document (ConfigMap app-versions, key `values.yaml`) may set the rest of the image"),
-        "{unsure:#}"
+    let completed = image(&json, "registry.test/acme/podinfo:6.5.9");
+    assert_eq!(completed["status"], "skipped", "{completed:#}");
+
+    // A document that moves the repository to a mirror.
+    let json = run(
+        "target-path-document-mirror",
+        &["values.yaml", "tag -> image.tag"],
+        "    image:\n      repository: registry.test/mirror/podinfo\n",
     );
+    let mirrored = image(&json, "registry.test/mirror/podinfo:6.5.9");
+    assert_eq!(mirrored["status"], "skipped", "{mirrored:#}");
+    assert_eq!(json["images"].as_array().unwrap().len(), 1, "{json:#}");
+
+    // A document taken after the entry sets the tag again: the bumped
+    // value never deploys.
+    let json = run(
+        "target-path-document-after",
+        &["tag -> image.tag", "values.yaml"],
+        "    image:\n      tag: \"6.5.4\"\n",
+    );
+    assert_eq!(json["images"], serde_json::json!([]), "{json:#}");
 }
 
 /// The other way round: the release's own repository changes, and the tag

@@ -8,6 +8,7 @@
 //! later) is no image. Values are read beside the release, where
 //! [`super::roles`] finds them.
 
+use super::target::FIELD_MARK as TARGET_MARK;
 use super::{blocks, holder_data, holders_of, releases_in, Release};
 use crate::changes::ImageUse;
 use crate::deploy::layers::layer_at;
@@ -34,7 +35,8 @@ const VALUES_FIELD: &str = "spec.values.";
 pub fn apply(uses: &mut Vec<ImageUse>, tree: &HeadTree<'_>) -> Result<(), GitError> {
     let mut by_release: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (index, image_use) in uses.iter().enumerate() {
-        if image_use.kind != "HelmRelease" || image_use.values_path.is_some() {
+        let vouched = image_use.values_path.is_some() && !is_target_use(image_use);
+        if image_use.kind != "HelmRelease" || vouched {
             continue;
         }
         if where_written(image_use).is_some() {
@@ -73,10 +75,36 @@ enum Layer {
     Spec,
     /// A values document: a generator's file (`key` `None`) or a key.
     Document { path: String, key: Option<String> },
+    /// One value an entry with `targetPath` sets.
+    Single {
+        path: String,
+        key: String,
+        target: String,
+    },
+}
+
+/// A value set with `targetPath` (see [`super::target::field`]).
+fn is_target_use(image_use: &ImageUse) -> bool {
+    image_use.site.field.contains(TARGET_MARK)
 }
 
 fn where_written(image_use: &ImageUse) -> Option<(Layer, String)> {
     let field = &image_use.site.field;
+    if let Some((holder, target)) = field.split_once(TARGET_MARK) {
+        let target = target.strip_suffix(')')?;
+        let key = holder
+            .strip_prefix("data[")
+            .or_else(|| holder.strip_prefix("stringData["))?
+            .strip_suffix(']')?;
+        // A part of a map image; a whole string is not merged.
+        let (path, leaf) = target.rsplit_once('.')?;
+        let layer = Layer::Single {
+            path: image_use.source.path.clone(),
+            key: key.to_string(),
+            target: target.to_string(),
+        };
+        return (PARTS.contains(&leaf) && !path.contains('[')).then(|| (layer, path.to_string()));
+    }
     let (layer, path) = if let Some(path) = field.strip_prefix(VALUES_FIELD) {
         (Layer::Spec, path)
     } else if let Some(path) = field.strip_prefix("values.") {
@@ -172,12 +200,17 @@ fn layers(
             ([(path, Some((id, key)), _)], Some(target)) => single(tree, path, id, key, target)?,
             _ => None,
         };
-        let layer = match found.first() {
-            Some((path, holder, _)) => Layer::Document {
+        let layer = match (found.first(), &entry.target) {
+            (Some((path, Some((_, key)), _)), Some(target)) => Layer::Single {
+                path: path.clone(),
+                key: key.clone(),
+                target: target.clone(),
+            },
+            (Some((path, holder, _)), _) => Layer::Document {
                 path: path.clone(),
                 key: holder.as_ref().map(|(_, key)| key.clone()),
             },
-            None => Layer::Document {
+            (None, _) => Layer::Document {
                 path: String::new(),
                 key: None,
             },
@@ -289,6 +322,17 @@ fn merge(image_use: &mut ImageUse, layers: &[Values]) -> Outcome {
     let mut unknown = None;
     for (index, values) in layers.iter().enumerate() {
         match &values.content {
+            Content::Unknown if index > own && values.layer != Layer::Spec => {
+                // Taken after the use's own value, it may set it again.
+                give_up(
+                    image_use,
+                    &format!(
+                        "the release takes values with `valuesFrom` after it ({}) that fluxgate did not find beside it, which may set it again",
+                        values.describe
+                    ),
+                );
+                return Outcome::Kept;
+            }
             Content::Unknown if values.layer != Layer::Spec => {
                 unknown.get_or_insert(values.describe.clone());
             }
@@ -424,8 +468,14 @@ fn merge(image_use: &mut ImageUse, layers: &[Values]) -> Outcome {
 /// Which part of the image at `path` the layer `values` writes at `span`
 /// (where a use stands: its tag, digest or repository).
 fn own_key(values: &Values, path: &str, span: Span) -> Option<&'static str> {
-    let Content::Document { root, offset, .. } = &values.content else {
-        return None;
+    let (root, offset) = match &values.content {
+        Content::Document { root, offset, .. } => (root, offset),
+        Content::Single { target, .. } => {
+            return PARTS
+                .into_iter()
+                .find(|key| *target == format!("{path}.{key}"));
+        }
+        Content::Unknown => return None,
     };
     let map = crate::helm_path::follow_written(root, path)?;
     let at = |key: &str| {

@@ -358,10 +358,14 @@ impl<'a> Parts<'a> {
     }
 }
 
-/// Where the value lands in a holder's key, for messages and matching.
+/// Where the value lands in a holder's key, for messages and matching:
+/// `data[tag] (targetPath image.tag)`.
 pub fn field(prefix: &str, target: &Target) -> String {
-    format!("{prefix} (targetPath {})", target.path)
+    format!("{prefix}{FIELD_MARK}{})", target.path)
 }
+
+/// What [`field`] puts between the key and the path.
+pub const FIELD_MARK: &str = " (targetPath ";
 
 #[cfg(test)]
 mod tests;
