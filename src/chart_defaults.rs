@@ -9,6 +9,7 @@
 //! and says why: a guess could be a false "exists".
 
 pub mod archive;
+pub mod defaults;
 
 use crate::changes::ImageUse;
 use crate::charts::{self, ChartUse, RepoFacts, Resolved, SourceIndex};
@@ -16,13 +17,15 @@ use crate::deploy::tree::HeadTree;
 use crate::extract::Change;
 use crate::finding::Location;
 use crate::git::{Blob, EntryKind, GitError};
-use crate::helm_path::{follow, parse as parse_path};
+use crate::helm_path::{follow, parse as parse_path, Step};
 use crate::k8s::flux::{is_helm_release, values_from, ValuesFrom, CHART_REPOSITORY};
 use crate::k8s::{part, ChartSupplies, ObjectId};
 use crate::load::{LoadedFile, MAX_FILE_BYTES};
 use crate::registry::{ArchiveQuery, ChartLookup, ChartQuery, Checker};
 use crate::report::ImageStatus;
-use crate::yaml::{Limits, Node, ParsedYaml};
+use crate::yaml::{Limits, Node};
+use archive::ChartFiles;
+use defaults::Defaults;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -122,7 +125,7 @@ pub fn complete(
                         .chart_supplies
                         .unwrap_or(ChartSupplies::Repository),
                     plan.release_values.as_ref(),
-                    values.documents.first().map(|doc| &doc.root),
+                    values,
                     &plan.chart,
                 ),
             };
@@ -347,7 +350,7 @@ fn sets_global_registry(values: &Node) -> bool {
 fn read_defaults(
     plans: &mut [(Vec<usize>, Result<Plan, String>)],
     cx: &Context<'_>,
-) -> Result<Vec<Result<ParsedYaml, String>>, GitError> {
+) -> Result<Vec<Result<Defaults, String>>, GitError> {
     let queries: Vec<ChartQuery> = plans
         .iter()
         .filter_map(|(_, plan)| match plan {
@@ -381,7 +384,7 @@ fn read_defaults(
                             .next()
                             .ok_or("the chart was not fetched")?
                             .map_err(|failure| failure.detail)?;
-                        archive::values_yaml(&bytes, MAX_FILE_BYTES)
+                        archive::chart_files(&bytes, MAX_FILE_BYTES)
                     })
                 })
                 .collect()
@@ -390,7 +393,7 @@ fn read_defaults(
     .into_iter();
     let mut out = Vec::new();
     for (_, plan) in plans.iter() {
-        let bytes = match plan {
+        let files = match plan {
             Err(why) => Err(why.clone()),
             Ok(Plan {
                 source: ValuesSource::Query(_),
@@ -401,9 +404,9 @@ fn read_defaults(
             Ok(Plan {
                 source: ValuesSource::Here(dir),
                 ..
-            }) => local_values(cx, dir)?,
+            }) => local_files(cx, dir)?,
         };
-        out.push(bytes.and_then(|bytes| parse_values(bytes, cx.limits)));
+        out.push(files.and_then(|files| Defaults::parse(files, cx.limits)));
     }
     Ok(out)
 }
@@ -444,31 +447,73 @@ fn archive_query(query: &ChartQuery, lookup: ChartLookup) -> Result<ArchiveQuery
     })
 }
 
-fn local_values(cx: &Context<'_>, dir: &str) -> Result<Result<Vec<u8>, String>, GitError> {
+/// The files of a chart in this repository, at head: its `values.yaml`,
+/// `Chart.yaml` and its subcharts' (directories or archives in `charts/`).
+fn local_files(cx: &Context<'_>, dir: &str) -> Result<Result<ChartFiles, String>, GitError> {
     let path = format!("{dir}/values.yaml");
-    let repo = cx.tree.repo();
-    let Some(entry) = repo
-        .entry_at(cx.tree.commit(), &path)?
-        .filter(|e| e.kind == EntryKind::File)
-    else {
+    let Some(values) = local_file(cx, &path, MAX_FILE_BYTES)? else {
         return Ok(Err(format!("the chart at {dir} has no values.yaml")));
     };
-    Ok(match repo.read_blob(entry.id, MAX_FILE_BYTES)? {
-        Blob::Bytes(bytes) => Ok(bytes),
-        Blob::TooLarge(_) => Err(format!("{path} is too large to read")),
-    })
+    let Ok(values) = values else {
+        return Ok(Err(format!("{path} is too large to read")));
+    };
+    let mut files = ChartFiles {
+        values,
+        chart_yaml: local_file(cx, &format!("{dir}/Chart.yaml"), MAX_FILE_BYTES)?
+            .and_then(Result::ok),
+        subcharts: Vec::new(),
+    };
+    let repo = cx.tree.repo();
+    let charts = format!("{dir}/charts");
+    let Some(entry) = repo
+        .entry_at(cx.tree.commit(), &charts)?
+        .filter(|e| e.kind == EntryKind::Dir)
+    else {
+        return Ok(Ok(files));
+    };
+    for sub in repo.tree_entries(entry.id)? {
+        match sub.kind {
+            EntryKind::Dir => {
+                let path = format!("{charts}/{}/values.yaml", sub.name);
+                if let Some(Ok(values)) = local_file(cx, &path, MAX_FILE_BYTES)? {
+                    files.subcharts.push((sub.name, values));
+                }
+            }
+            EntryKind::File if sub.name.ends_with(".tgz") => {
+                let path = format!("{charts}/{}", sub.name);
+                if let Some(Ok(bytes)) =
+                    local_file(cx, &path, archive::MAX_SUBCHART_ARCHIVE_BYTES as usize)?
+                {
+                    // A broken subchart archive costs only its values.
+                    if let Ok((name, values)) = archive::subchart_values(&bytes, MAX_FILE_BYTES) {
+                        files.subcharts.push((name, values));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(Ok(files))
 }
 
-fn parse_values(bytes: Vec<u8>, limits: &Limits) -> Result<ParsedYaml, String> {
-    let text = String::from_utf8(bytes).map_err(|_| "the chart's values.yaml is not UTF-8")?;
-    let parsed = crate::yaml::parse(&text, limits);
-    if let Some(error) = &parsed.error {
-        return Err(format!(
-            "the chart's values.yaml is not valid YAML: {}",
-            error.message
-        ));
-    }
-    Ok(parsed)
+/// A file of the head tree: `None` if there is none, `Err` if it is larger
+/// than `limit`.
+fn local_file(
+    cx: &Context<'_>,
+    path: &str,
+    limit: usize,
+) -> Result<Option<Result<Vec<u8>, ()>>, GitError> {
+    let repo = cx.tree.repo();
+    let Some(entry) = repo
+        .entry_at(cx.tree.commit(), path)?
+        .filter(|e| e.kind == EntryKind::File)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(match repo.read_blob(entry.id, limit)? {
+        Blob::Bytes(bytes) => Ok(bytes),
+        Blob::TooLarge(_) => Err(()),
+    }))
 }
 
 /// The reference that deploys: what the release writes (`written`) with
@@ -478,25 +523,27 @@ fn compose(
     written: &str,
     supplies: ChartSupplies,
     release_values: Option<&Node>,
-    chart_root: Option<&Node>,
+    defaults: &Defaults,
     chart: &str,
 ) -> Result<(String, String), String> {
     let path =
         parse_path(field).ok_or_else(|| format!("`{field}` is not a path fluxgate can follow"))?;
-    if chart_root.is_some_and(sets_global_registry) {
+    if defaults.any_root(&path, sets_global_registry) {
         return Err(format!(
             "chart {chart}'s values.yaml sets a `global` registry, which its templates apply in their own way"
         ));
     }
+    let from = |sub: bool| match (sub, path.first()) {
+        (true, Some(Step::Key(key))) => format!("chart {chart}'s subchart `{key}`"),
+        _ => format!("chart {chart}"),
+    };
+    let here = defaults.at(&path);
     // `image: repo` as a string: the chart's tag sits beside it.
-    if supplies == ChartSupplies::Tag
-        && chart_root
-            .and_then(|root| follow(root, &path))
-            .is_some_and(|node| node.scalar_text().is_some())
-    {
-        let (tag, _) = chart_root
-            .and_then(|root| follow(root, &path[..path.len() - 1]))
-            .and_then(|map| part(map, "imageTag").or_else(|| part(map, "tag")))
+    if supplies == ChartSupplies::Tag && here.node().is_some_and(|n| n.scalar_text().is_some()) {
+        let beside = defaults.at(&path[..path.len() - 1]);
+        let (tag, sub) = beside
+            .part("imageTag")
+            .or_else(|| beside.part("tag"))
             .ok_or_else(|| {
                 format!("chart {chart}'s values.yaml has no `imageTag` or `tag` beside `{field}`")
             })?;
@@ -508,14 +555,16 @@ fn compose(
         }
         return Ok((
             reference,
-            format!("tag `{tag}` from the default values of chart {chart} (beside `{field}`)"),
+            format!(
+                "tag `{tag}` from the default values of {} (beside `{field}`)",
+                from(sub)
+            ),
         ));
     }
-    let chart_map = chart_root
-        .and_then(|root| follow(root, &path))
-        .filter(|node| node.as_mapping().is_some())
-        .ok_or_else(|| format!("chart {chart}'s values.yaml has no `{field}` map"))?;
-    let pinned = part(chart_map, "digest").is_some();
+    if !here.is_map() {
+        return Err(format!("chart {chart}'s values.yaml has no `{field}` map"));
+    }
+    let pinned = here.part("digest").is_some();
     let (reference, label) = match supplies {
         ChartSupplies::Repository => {
             if pinned && !written.contains('@') {
@@ -523,16 +572,18 @@ fn compose(
                     "chart {chart}'s values.yaml also pins `{field}.digest`, which its templates may prefer to the tag"
                 ));
             }
-            let (repository, _) = part(chart_map, "repository")
-                .or_else(|| part(chart_map, "image"))
+            let (repository, sub) = here
+                .part("repository")
+                .or_else(|| here.part("image"))
                 .ok_or_else(|| {
                     format!("chart {chart}'s values.yaml has no `{field}.repository`")
                 })?;
             let registry = release_values
                 .and_then(|values| follow(values, &path))
                 .and_then(|map| part(map, "registry"))
-                .or_else(|| part(chart_map, "registry"))
-                .map(|(registry, _)| registry.trim_end_matches('/'));
+                .map(|(registry, _)| registry)
+                .or_else(|| here.part("registry").map(|(registry, _)| registry))
+                .map(|registry| registry.trim_end_matches('/'));
             let name = match registry {
                 Some(registry) => format!("{registry}/{repository}"),
                 None => repository.to_string(),
@@ -540,7 +591,10 @@ fn compose(
             let suffix = written.strip_prefix(CHART_REPOSITORY).unwrap_or(written);
             (
                 format!("{name}{suffix}"),
-                format!("repository `{name}` from the default values of chart {chart} (`{field}.repository`)"),
+                format!(
+                    "repository `{name}` from the default values of {} (`{field}.repository`)",
+                    from(sub)
+                ),
             )
         }
         ChartSupplies::Tag => {
@@ -549,14 +603,17 @@ fn compose(
                     "chart {chart}'s values.yaml pins `{field}.digest`, which its templates may use instead of a tag"
                 ));
             }
-            let (tag, _) = part(chart_map, "tag").ok_or_else(|| {
+            let (tag, sub) = here.part("tag").ok_or_else(|| {
                 format!(
                     "chart {chart}'s values.yaml leaves `{field}.tag` empty: its templates choose the tag (often the chart's appVersion)"
                 )
             })?;
             (
                 format!("{written}:{tag}"),
-                format!("tag `{tag}` from the default values of chart {chart} (`{field}.tag`)"),
+                format!(
+                    "tag `{tag}` from the default values of {} (`{field}.tag`)",
+                    from(sub)
+                ),
             )
         }
     };

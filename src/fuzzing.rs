@@ -224,13 +224,25 @@ pub fn git_pack_objects(data: &[u8]) -> usize {
     given
 }
 
-/// `chart_archive`: a chart's `.tgz`, read for its own `values.yaml`, as
-/// fluxgate reads archives from Helm repositories and registries. What
-/// comes back is never larger than asked for; no input panics.
+/// `chart_archive`: a chart's `.tgz`, read for its own `values.yaml`, and
+/// with its subcharts' (nested archives too), as fluxgate reads archives
+/// from Helm repositories and registries. What comes back is never larger
+/// than asked for, both readings agree on the chart's own values, and no
+/// input panics.
 pub fn chart_archive(data: &[u8]) {
     const LIMIT: usize = 1 << 16;
-    if let Ok(values) = crate::chart_defaults::archive::values_yaml(data, LIMIT) {
+    let own = crate::chart_defaults::archive::values_yaml(data, LIMIT);
+    if let Ok(values) = &own {
         assert!(values.len() <= LIMIT, "{} bytes", values.len());
+    }
+    // With its subcharts: the same own values, each file within bounds.
+    if let Ok(files) = crate::chart_defaults::archive::chart_files(data, LIMIT) {
+        assert_eq!(own.as_ref().ok(), Some(&files.values), "own values differ");
+        for (_, values) in &files.subcharts {
+            assert!(values.len() <= LIMIT, "{} bytes", values.len());
+        }
+        let limits = crate::yaml::Limits::default();
+        let _ = crate::chart_defaults::defaults::Defaults::parse(files, &limits);
     }
 }
 

@@ -11,7 +11,7 @@ mod registry;
 mod support;
 
 use fault_server::{Behaviour, FaultServer, Route};
-use registry::{base64_std, helm_chart_archive, OciLayout, TestRegistry};
+use registry::{base64_std, helm_chart_archive, helm_chart_archive_with, OciLayout, TestRegistry};
 use support::gitrepo::{fleet_repo, local_chart, repo_from_entries, Entry};
 use support::isolated::{findings, image, Isolated};
 
@@ -394,4 +394,97 @@ fn a_string_image_takes_the_tag_beside_it() {
     );
     // The unchanged exporter is not reported.
     assert_eq!(json["images"].as_array().unwrap().len(), 2, "{json:#}");
+}
+
+/// An umbrella chart leaves a subchart's image to that subchart's own
+/// defaults: read from the subchart archive inside the chart's archive
+/// (HTTP repository), and from a subchart directory (a chart in this
+/// repository), under the alias `Chart.yaml` gives it.
+#[test]
+fn a_subcharts_defaults_complete_a_tag_only_override() {
+    let registry = TestRegistry::plain();
+    registry.push(&OciLayout::image("linux", "amd64"), "acme/grafana:10.1.0");
+    let grafana = helm_chart_archive_with(
+        "grafana",
+        "apiVersion: v2\nname: grafana\nversion: 7.0.0\n",
+        &[(
+            "values.yaml",
+            b"image:\n  repository: registry.test/acme/grafana\n  tag: 10.0.0\n",
+        )],
+    );
+    let stack = helm_chart_archive_with(
+        "stack",
+        "apiVersion: v2\nname: stack\nversion: 1.0.0\ndependencies:\n  - name: grafana\n    version: 7.0.0\n",
+        &[
+            ("values.yaml", b"grafana:\n  adminUser: admin\n"),
+            ("charts/grafana-7.0.0.tgz", &grafana),
+        ],
+    );
+    let server = FaultServer::start(vec![
+        Route::new(
+            "GET",
+            "/charts/index.yaml",
+            Behaviour::respond(
+                200,
+                &[],
+                "apiVersion: v1\nentries:\n  stack:\n  - name: stack\n    version: 1.0.0\n    urls: [stack-1.0.0.tgz]\n",
+            ),
+        ),
+        Route::new(
+            "GET",
+            "/charts/stack-1.0.0.tgz",
+            Behaviour::respond(200, &[("content-type", "application/gzip")], stack),
+        ),
+    ]);
+    let stack_release = |tag: &str| {
+        release(
+            "stack",
+            "stack",
+            "HelmRepository\n        name: http-charts",
+            &format!("    grafana:\n      image:\n        tag: \"{tag}\"\n"),
+        )
+        .replace("version: 6.5.4", "version: 1.0.0")
+    };
+    let local_release = |tag: &str| {
+        release(
+            "local",
+            "./charts/umbrella",
+            "GitRepository\n        name: flux-system",
+            &format!("    cache:\n      image:\n        tag: \"{tag}\"\n"),
+        )
+    };
+    let tree = |grafana: &str, cache: &str| {
+        let mut entries = vec![
+            Entry::file("sources.yaml", sources(&server.url("/charts"))),
+            Entry::file("apps/stack.yaml", stack_release(grafana)),
+            Entry::file("apps/local.yaml", local_release(cache)),
+            Entry::file(
+                "charts/umbrella/charts/redis/values.yaml",
+                "image:\n  repository: registry.test/acme/redis\n  tag: 7.0.0\n",
+            ),
+        ];
+        entries.push(Entry::file(
+            "charts/umbrella/values.yaml",
+            "cache:\n  replicas: 1\n",
+        ));
+        // `cache` is the alias of the `redis` subchart.
+        entries.push(Entry::file(
+            "charts/umbrella/Chart.yaml",
+            "apiVersion: v2\nname: umbrella\nversion: 2.0.0\ndependencies:\n  - name: redis\n    alias: cache\n",
+        ));
+        entries
+    };
+    let repo = fleet_repo(
+        "chart-defaults-subcharts",
+        &tree("10.0.0", "7.0.0"),
+        &tree("10.1.0", "7.9.9"),
+    );
+    let out = support::isolated::run_against(&registry.host(), repo.path());
+    let json = &out.json;
+    let grafana = image(json, "registry.test/acme/grafana:10.1.0");
+    assert_eq!(grafana["status"], "exists", "{grafana:#}");
+    assert_eq!(grafana["file"], "apps/stack.yaml", "{grafana:#}");
+    let cache = image(json, "registry.test/acme/redis:7.9.9");
+    assert_eq!(cache["status"], "missing", "{cache:#}");
+    assert_eq!(server.count("GET", "/charts/stack-1.0.0.tgz"), 1);
 }

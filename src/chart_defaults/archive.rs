@@ -11,19 +11,74 @@ use std::io::Read;
 const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
 const BLOCK: usize = 512;
 
+/// What fluxgate reads of a chart for its default values.
+#[derive(Debug, Default, PartialEq)]
+pub struct ChartFiles {
+    /// The chart's own `values.yaml`.
+    pub values: Vec<u8>,
+    /// Its `Chart.yaml` (the aliases of its dependencies), if readable.
+    pub chart_yaml: Option<Vec<u8>>,
+    /// Each subchart's own `values.yaml`, by the subchart's name: from
+    /// `charts/<name>/values.yaml`, or from the archive
+    /// `charts/<name>-<version>.tgz` that `helm dependency update` leaves.
+    pub subcharts: Vec<(String, Vec<u8>)>,
+}
+
+/// Subchart archives read at most, and their size: a chart has a few.
+const MAX_SUBCHART_ARCHIVES: usize = 32;
+pub const MAX_SUBCHART_ARCHIVE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// The chart's own `values.yaml` (not a subchart's), or why there is none.
 pub fn values_yaml(archive: &[u8], max_file: usize) -> Result<Vec<u8>, String> {
-    let mut stream = MultiGzDecoder::new(archive).take(MAX_UNPACKED_BYTES);
+    read_chart(archive, max_file, MAX_UNPACKED_BYTES, false).map(|(_, files, _)| files.values)
+}
+
+/// A subchart's archive (in its parent's `charts/`): its name (the top
+/// directory) and its own `values.yaml`.
+pub fn subchart_values(archive: &[u8], max_file: usize) -> Result<(String, Vec<u8>), String> {
+    read_chart(archive, max_file, MAX_UNPACKED_BYTES, false)
+        .map(|(top, files, _)| (top, files.values))
+}
+
+/// The chart's own `values.yaml`, its `Chart.yaml` and its subcharts'
+/// `values.yaml` files (one level down). Subchart archives share the
+/// unpacked-bytes bound of the chart's.
+pub fn chart_files(archive: &[u8], max_file: usize) -> Result<ChartFiles, String> {
+    read_chart(archive, max_file, MAX_UNPACKED_BYTES, true).map(|(_, files, _)| files)
+}
+
+/// Reads `archive` up to `limit` unpacked bytes (with `subcharts`, its
+/// subcharts' archives too, from what is left): its top directory, its
+/// files and the unpacked bytes used.
+fn read_chart(
+    archive: &[u8],
+    max_file: usize,
+    limit: u64,
+    subcharts: bool,
+) -> Result<(String, ChartFiles, u64), String> {
+    let mut stream = MultiGzDecoder::new(archive).take(limit);
     let mut long_name: Option<String> = None;
     let mut header = [0u8; BLOCK];
+    let mut files = ChartFiles::default();
+    let mut found_values = false;
+    let mut top = String::new();
+    let mut nested_left = limit;
+    let mut nested_read = 0;
     loop {
-        if !read_block(&mut stream, &mut header)? {
-            return Err("the archive ends without a values.yaml".into());
-        }
-        if header.iter().all(|&b| b == 0) {
-            return Err("the archive has no values.yaml".into());
+        // Once the chart's own values are found, a broken rest costs only
+        // the subcharts after it.
+        let more = match read_block(&mut stream, &mut header) {
+            Ok(more) => more,
+            Err(_) if found_values => false,
+            Err(e) => return Err(e),
+        };
+        if !more || header.iter().all(|&b| b == 0) {
+            break;
         }
         if !checksum_ok(&header) {
+            if found_values {
+                break;
+            }
             return Err("the archive is not a tar file (bad header checksum)".into());
         }
         let size = size_of(&header)?;
@@ -44,16 +99,53 @@ pub fn values_yaml(archive: &[u8], max_file: usize) -> Result<Vec<u8>, String> {
             }
             b'0' | 0 => {
                 let name = long_name.take().unwrap_or_else(|| ustar_name(&header));
-                if is_top_values(&name) {
-                    if size > max_file as u64 {
-                        return Err(format!(
-                            "its values.yaml is larger than {} MiB",
-                            max_file / (1024 * 1024)
-                        ));
-                    }
-                    return read_data(&mut stream, size, max_file);
+                let Some((dir, rest)) = split_top(&name) else {
+                    skip_data(&mut stream, size)?;
+                    continue;
+                };
+                if top.is_empty() {
+                    top = dir.to_string();
                 }
-                skip_data(&mut stream, size)?;
+                match wanted(rest, subcharts) {
+                    // The first one counts, as for a chart read alone.
+                    Some(Wanted::Values) if !found_values => {
+                        if size > max_file as u64 {
+                            return Err(format!(
+                                "its values.yaml is larger than {} MiB",
+                                max_file / (1024 * 1024)
+                            ));
+                        }
+                        files.values = read_data(&mut stream, size, max_file)?;
+                        found_values = true;
+                        if !subcharts {
+                            break;
+                        }
+                    }
+                    Some(Wanted::ChartYaml) if size <= max_file as u64 => {
+                        files.chart_yaml = Some(read_data(&mut stream, size, max_file)?);
+                    }
+                    Some(Wanted::SubchartValues(name)) if size <= max_file as u64 => {
+                        let name = name.to_string();
+                        let data = read_data(&mut stream, size, max_file)?;
+                        files.subcharts.push((name, data));
+                    }
+                    Some(Wanted::SubchartArchive)
+                        if size <= MAX_SUBCHART_ARCHIVE_BYTES
+                            && nested_read < MAX_SUBCHART_ARCHIVES =>
+                    {
+                        let limit = MAX_SUBCHART_ARCHIVE_BYTES as usize;
+                        let data = read_data(&mut stream, size, limit)?;
+                        nested_read += 1;
+                        // A broken subchart archive costs only its values.
+                        if let Ok((name, sub, used)) =
+                            read_chart(&data, max_file, nested_left, false)
+                        {
+                            nested_left = nested_left.saturating_sub(used);
+                            files.subcharts.push((name, sub.values));
+                        }
+                    }
+                    _ => skip_data(&mut stream, size)?,
+                }
             }
             _ => {
                 long_name = None;
@@ -61,13 +153,40 @@ pub fn values_yaml(archive: &[u8], max_file: usize) -> Result<Vec<u8>, String> {
             }
         }
     }
+    if !found_values {
+        return Err("the archive has no values.yaml".into());
+    }
+    let used = limit - stream.limit();
+    Ok((top, files, used))
 }
 
-/// `<chart>/values.yaml`: exactly one directory above it.
-fn is_top_values(name: &str) -> bool {
+/// `<chart>/<rest>`: the top directory and the rest, both non-empty.
+fn split_top(name: &str) -> Option<(&str, &str)> {
     let name = name.trim_start_matches("./");
     name.split_once('/')
-        .is_some_and(|(top, rest)| !top.is_empty() && rest == "values.yaml")
+        .filter(|(top, rest)| !top.is_empty() && !rest.is_empty())
+}
+
+/// The entries of a chart read for its defaults.
+enum Wanted<'a> {
+    Values,
+    ChartYaml,
+    SubchartValues(&'a str),
+    SubchartArchive,
+}
+
+fn wanted(rest: &str, subcharts: bool) -> Option<Wanted<'_>> {
+    match rest {
+        "values.yaml" => return Some(Wanted::Values),
+        "Chart.yaml" if subcharts => return Some(Wanted::ChartYaml),
+        _ => {}
+    }
+    let inside = rest.strip_prefix("charts/").filter(|_| subcharts)?;
+    match inside.split_once('/') {
+        Some((name, "values.yaml")) if !name.is_empty() => Some(Wanted::SubchartValues(name)),
+        None if inside.ends_with(".tgz") => Some(Wanted::SubchartArchive),
+        _ => None,
+    }
 }
 
 fn read_block(stream: &mut impl Read, block: &mut [u8; BLOCK]) -> Result<bool, String> {
@@ -234,6 +353,34 @@ mod tests {
     }
 
     #[test]
+    fn subcharts_are_read_from_directories_and_archives() {
+        let nested = tgz(&[
+            ("grafana/Chart.yaml", b"name: grafana\n", b'0'),
+            ("grafana/values.yaml", b"image: {repository: g}\n", b'0'),
+        ]);
+        let archive = tgz(&[
+            ("stack/Chart.yaml", b"name: stack\n", b'0'),
+            ("stack/values.yaml", b"grafana: {}\n", b'0'),
+            ("stack/charts/redis/values.yaml", b"image: sub\n", b'0'),
+            ("stack/charts/redis/templates/x.yaml", b"x\n", b'0'),
+            ("stack/charts/grafana-7.0.0.tgz", &nested, b'0'),
+            ("stack/charts/broken-1.0.0.tgz", b"not gzip", b'0'),
+        ]);
+        let files = chart_files(&archive, 1024).unwrap();
+        assert_eq!(files.values, b"grafana: {}\n");
+        assert_eq!(files.chart_yaml.as_deref(), Some(&b"name: stack\n"[..]));
+        assert_eq!(
+            files.subcharts,
+            [
+                ("redis".to_string(), b"image: sub\n".to_vec()),
+                ("grafana".to_string(), b"image: {repository: g}\n".to_vec()),
+            ]
+        );
+        // A subchart's archive nested in it is not read as the chart's own.
+        assert_eq!(values_yaml(&archive, 1024).unwrap(), b"grafana: {}\n");
+    }
+
+    #[test]
     fn bad_archives_are_errors_not_panics() {
         let good = tgz(&[("c/values.yaml", b"a: 1\n", b'0')]);
         assert!(values_yaml(&tgz(&[("c/Chart.yaml", b"x", b'0')]), 1024).is_err());
@@ -241,11 +388,13 @@ mod tests {
         assert!(values_yaml(&good, 2).unwrap_err().contains("larger"));
         for cut in 0..good.len() {
             let _ = values_yaml(&good[..cut], 1024);
+            let _ = chart_files(&good[..cut], 1024);
         }
         let mut flipped = good.clone();
         for i in 0..flipped.len() {
             flipped[i] ^= 0x40;
             let _ = values_yaml(&flipped, 1024);
+            let _ = chart_files(&flipped, 1024);
             flipped[i] ^= 0x40;
         }
     }

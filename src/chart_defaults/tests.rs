@@ -6,8 +6,20 @@ fn yaml(text: &str) -> Node {
         .clone()
 }
 
+fn defaults(values: &str, subcharts: &[(&str, &str)], chart_yaml: Option<&str>) -> Defaults {
+    let files = ChartFiles {
+        values: values.as_bytes().to_vec(),
+        chart_yaml: chart_yaml.map(|c| c.as_bytes().to_vec()),
+        subcharts: subcharts
+            .iter()
+            .map(|(name, values)| (name.to_string(), values.as_bytes().to_vec()))
+            .collect(),
+    };
+    Defaults::parse(files, &Limits::default()).unwrap()
+}
+
 fn composed(field: &str, written: &str, release: &str, chart: &str) -> Result<String, String> {
-    let chart = yaml(chart);
+    let chart = defaults(chart, &[], None);
     let supplies = if written.starts_with(CHART_REPOSITORY) {
         ChartSupplies::Repository
     } else {
@@ -18,7 +30,7 @@ fn composed(field: &str, written: &str, release: &str, chart: &str) -> Result<St
         written,
         supplies,
         Some(&yaml(release)),
-        Some(&chart),
+        &chart,
         "podinfo 6.5.4",
     )
     .map(|(r, _)| r)
@@ -91,7 +103,7 @@ fn what_the_chart_may_do_otherwise_stays_unresolved() {
         TAG,
         ChartSupplies::Repository,
         Some(&yaml("{}")),
-        None,
+        &defaults("", &[], None),
         "c 1"
     )
     .is_err());
@@ -166,4 +178,49 @@ fn values_from_may_set_only_what_makes_the_image() {
     }
     let why = values_from_may_set(&[entry("values.yaml", None)], "image").unwrap();
     assert!(why.contains("values document"), "{why}");
+}
+
+#[test]
+fn a_subcharts_defaults_complete_what_the_parent_leaves() {
+    let stack = defaults(
+        "grafana:\n  adminUser: admin\nredis:\n  image:\n    tag: 7.2.0\n",
+        &[
+            ("grafana", "image:\n  repository: grafana/grafana\n  tag: 10.0.0\n"),
+            ("redis", "image:\n  repository: bitnami/redis\n  tag: 6.0.0\n"),
+            ("common", "image:\n  repository: never/used\n"),
+        ],
+        Some("dependencies:\n  - name: redis\n  - name: grafana\n  - name: common\n    alias: shared\n"),
+    );
+    let compose_with = |field: &str, written: &str, supplies| {
+        compose(field, written, supplies, None, &stack, "stack 1.0").map(|(r, _)| r)
+    };
+    assert_eq!(
+        compose_with("grafana.image", TAG, ChartSupplies::Repository).unwrap(),
+        "grafana/grafana:6.5.9"
+    );
+    // The parent's values override the subchart's: its tag wins.
+    assert_eq!(
+        compose_with("redis.image", "mirror.test/redis", ChartSupplies::Tag).unwrap(),
+        "mirror.test/redis:7.2.0"
+    );
+    // Under its alias only.
+    assert!(compose_with("common.image", TAG, ChartSupplies::Repository).is_err());
+    assert_eq!(
+        compose_with("shared.image", TAG, ChartSupplies::Repository).unwrap(),
+        "never/used:6.5.9"
+    );
+    let label = compose(
+        "grafana.image",
+        TAG,
+        ChartSupplies::Repository,
+        None,
+        &stack,
+        "stack 1.0",
+    )
+    .unwrap()
+    .1;
+    assert!(
+        label.contains("chart stack 1.0's subchart `grafana`"),
+        "{label}"
+    );
 }

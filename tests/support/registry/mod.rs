@@ -71,7 +71,7 @@ pub use archive::{gzip_stored, sha256_digest, tar};
 pub use bearer::scope_for_path;
 pub use http::{Auth, CurlError, HttpResponse, Request, Trust};
 pub use jwt::{base64_decode, base64_std, base64url, jwt_claims, jwt_header, rfc3339};
-pub use oci::{helm_chart_archive, Descriptor, OciLayout};
+pub use oci::{helm_chart_archive, helm_chart_archive_with, Descriptor, OciLayout};
 pub use push::{split_reference, PushFormat};
 pub use server::{free_port, TestRegistry};
 pub use token::{TokenRequest, TOKEN_ISSUER, TOKEN_LIFETIME, TOKEN_SERVICE};

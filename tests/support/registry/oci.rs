@@ -281,11 +281,24 @@ impl Writer {
 /// A chart's `.tgz` as `helm package` lays it out: `<name>/Chart.yaml`
 /// and, when given, `<name>/values.yaml`.
 pub fn helm_chart_archive(name: &str, chart_yaml: &str, values: Option<&str>) -> Vec<u8> {
+    let values = values.map(|v| ("values.yaml", v.as_bytes()));
+    helm_chart_archive_with(name, chart_yaml, values.as_slice())
+}
+
+/// The same with more files (`values.yaml`, `charts/redis-1.0.0.tgz`),
+/// named inside the chart's directory.
+pub fn helm_chart_archive_with(name: &str, chart_yaml: &str, more: &[(&str, &[u8])]) -> Vec<u8> {
+    let names: Vec<String> = more
+        .iter()
+        .map(|(path, _)| format!("{name}/{path}"))
+        .collect();
     let chart_entry = format!("{name}/Chart.yaml");
-    let values_entry = format!("{name}/values.yaml");
     let mut files: Vec<(&str, &[u8])> = vec![(&chart_entry, chart_yaml.as_bytes())];
-    if let Some(values) = values {
-        files.push((&values_entry, values.as_bytes()));
-    }
+    files.extend(
+        names
+            .iter()
+            .zip(more)
+            .map(|(path, (_, data))| (path.as_str(), *data)),
+    );
     gzip_stored(&tar(&files))
 }
