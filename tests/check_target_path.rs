@@ -222,6 +222,22 @@ fn the_chart_supplies_what_the_release_leaves() {
         "    image:\n      tag: \"6.5.4\"\n",
     );
     assert_eq!(json["images"], serde_json::json!([]), "{json:#}");
+
+    // One taken after it that is not found may do the same: no guess.
+    let json = run(
+        "target-path-document-after-missing",
+        &["tag -> image.tag", "elsewhere.yaml"],
+        "",
+    );
+    let unsure = image(&json, ":6.5.9");
+    assert_eq!(unsure["status"], "unresolved", "{unsure:#}");
+    assert!(
+        unsure["detail"]
+            .as_str()
+            .unwrap()
+            .contains("(ConfigMap app-versions, key `elsewhere.yaml`) that fluxgate did not find beside it, which may set it again"),
+        "{unsure:#}"
+    );
 }
 
 /// The other way round: the release's own repository changes, and the tag

@@ -322,8 +322,12 @@ fn merge(image_use: &mut ImageUse, layers: &[Values]) -> Outcome {
     let mut unknown = None;
     for (index, values) in layers.iter().enumerate() {
         match &values.content {
-            Content::Unknown if index > own && values.layer != Layer::Spec => {
-                // Taken after the use's own value, it may set it again.
+            Content::Unknown
+                if index > own && values.layer != Layer::Spec && is_target_use(image_use) =>
+            {
+                // Taken after the value, it may set it again. (A document's
+                // image is checked as the layers found make it, as before:
+                // a Secret of passwords taken last is the common case.)
                 give_up(
                     image_use,
                     &format!(
