@@ -275,3 +275,26 @@ fn a_moved_repository_is_checked_with_the_tag_a_config_map_sets() {
         "{human}"
     );
 }
+
+/// A repository set with `targetPath` completes a tag-only image of the
+/// release, after the release's own registry.
+#[test]
+fn a_repository_set_elsewhere_completes_a_tag_only_image() {
+    let registry = TestRegistry::plain();
+    registry.push(&OciLayout::image("linux", "amd64"), "acme/app:1.0");
+    let entries = ["repo -> image.repository"];
+    let values =
+        |tag: &str| format!("    image:\n      registry: registry.test\n      tag: \"{tag}\"\n");
+    let data = "  repo: acme/app\n";
+    let repo = repo_from_entries(
+        "target-path-repository",
+        &app(release("podinfo", &entries, &values("0.9")), data),
+        &app(release("podinfo", &entries, &values("1.0")), data),
+    );
+    let out = run_against(&registry.host(), repo.path());
+    let json = &out.json;
+    assert_eq!(out.code, 0, "{json:#}\n{}", out.stderr);
+    let completed = image(json, "registry.test/acme/app:1.0");
+    assert_eq!(completed["status"], "exists", "{completed:#}");
+    assert_eq!(completed["file"], "apps/app/release.yaml", "{completed:#}");
+}

@@ -39,7 +39,12 @@ pub fn complete(uses: &mut [ImageUse], tree: &HeadTree<'_>) -> Result<(), GitErr
         let path = path.to_string();
         match set_part(image_use, tree, &path, supplies)? {
             Outcome::NoEntry => {}
-            Outcome::Found { text, at, target } => {
+            Outcome::Found {
+                text,
+                at,
+                target,
+                registry,
+            } => {
                 let reference = image_use.site.reference.as_deref().unwrap_or_default();
                 let (reference, what) = match supplies {
                     ChartSupplies::Tag if target.ends_with(".digest") => {
@@ -50,7 +55,11 @@ pub fn complete(uses: &mut [ImageUse], tree: &HeadTree<'_>) -> Result<(), GitErr
                         let suffix = reference
                             .strip_prefix(CHART_REPOSITORY)
                             .unwrap_or(reference);
-                        (format!("{text}{suffix}"), "repository")
+                        let name = match registry {
+                            Some(registry) => format!("{registry}/{text}"),
+                            None => text.clone(),
+                        };
+                        (format!("{name}{suffix}"), "repository")
                     }
                 };
                 image_use.site.reference = Ok(reference);
@@ -83,6 +92,8 @@ enum Outcome {
         text: String,
         at: Location,
         target: String,
+        /// The release's own `registry` beside the image, if any.
+        registry: Option<String>,
     },
     Unknown(String),
 }
@@ -114,14 +125,18 @@ fn set_part(
         return Ok(Outcome::NoEntry);
     };
     // A string image takes its tag from beside it; a map, from within.
-    let string_image = file
+    let image = file
         .parsed
         .documents
         .iter()
         .find(|doc| super::ObjectId::of(&doc.root).as_ref() == Some(&release.id))
         .and_then(|doc| doc.root.get_path(&["spec", "values"]))
-        .and_then(|values| crate::helm_path::follow_written(values, path))
-        .is_some_and(|node| node.scalar_text().is_some());
+        .and_then(|values| crate::helm_path::follow_written(values, path));
+    let string_image = image.is_some_and(|node| node.scalar_text().is_some());
+    // The release's own registry goes before a repository set elsewhere.
+    let registry = image
+        .and_then(|map| part(map, "registry"))
+        .map(|(registry, _)| registry.trim_end_matches('/').to_string());
     let parent = path.rsplit_once('.').map_or("", |(parent, _)| parent);
     let joined = |base: &str, key: &str| match base {
         "" => key.to_string(),
@@ -180,7 +195,12 @@ fn set_part(
     Ok(match values.len() {
         1 => {
             let (text, at) = values.remove(0);
-            Outcome::Found { text, at, target }
+            Outcome::Found {
+                text,
+                at,
+                target,
+                registry,
+            }
         }
         0 => Outcome::Unknown(format!(
             "`valuesFrom` sets `{target}` ({describe}), and no such value is written beside the release"
