@@ -112,6 +112,13 @@ pub fn yaml_document(data: &[u8]) {
     }
     for doc in &head.parsed.documents {
         let _ = extract::document_images("kustomization.yaml", &doc.root, &fields);
+        for literal in crate::k8s::kustomize::generated_literals(&doc.root, text) {
+            let span = literal.value.span;
+            assert!(
+                span.start <= span.end && text.get(span.start..span.end).is_some(),
+                "literal span {span:?} outside the text"
+            );
+        }
     }
     let _ = crate::charts::chart_uses(&head, None, true);
     let _ = crate::charts::sources_of(&head);

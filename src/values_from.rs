@@ -16,6 +16,7 @@ use crate::deploy::tree::{join, HeadTree};
 use crate::extract::is_sops_encrypted;
 use crate::git::{is_yaml, BlobRef, EntryKind, GitError, TreeEntry};
 use crate::k8s::flux::{is_helm_release, values_from, values_sites, ValuesFrom};
+use crate::k8s::kustomize::{generated_literals, is_kustomization_file, GeneratedLiteral};
 use crate::k8s::{ImageSite, ObjectId};
 use crate::load::LoadedFile;
 use crate::source::Span;
@@ -331,6 +332,16 @@ fn holders(
             found.push((generated.file.clone(), None, None));
         }
     }
+    for literal in kustomization.map_or(&[][..], |k| &k.literals) {
+        if !same_namespace(&release.namespace, &literal.namespace) {
+            continue;
+        }
+        for target in wanted(&literal.kind, &literal.name, &literal.key, true) {
+            let path = kustomization.map(|k| k.path.clone()).unwrap_or_default();
+            let holder = (literal_holder(literal), literal.key.clone());
+            found.push((path, Some(holder), target));
+        }
+    }
     for path in beside(tree, dir, vec![release_file.to_string()], kustomization)? {
         let Some(file) = tree.load(&path)? else {
             continue;
@@ -406,6 +417,10 @@ fn shape(bytes: &[u8]) -> Shape {
     // A manifest has a top-level `apiVersion`; a values file may well have
     // a top-level `kind` (fluent-bit's chart takes `kind: DaemonSet`).
     let manifest = bytes.starts_with(b"apiVersion:") || has(b"\napiVersion:");
+    // A kustomization's generator literals are single values.
+    if has(b"literals") && (has(b"configMapGenerator") || has(b"secretGenerator")) {
+        return Shape::ManifestWithData;
+    }
     if !manifest {
         if has(b"mage") || has(b"repository") {
             Shape::Values
@@ -527,6 +542,21 @@ fn candidates(
         let Some(file) = tree.load(path)? else {
             continue;
         };
+        if singles && is_kustomization_file(path) {
+            for doc in &file.parsed.documents {
+                for literal in generated_literals(&doc.root, file.source.text()) {
+                    found.push(Candidate {
+                        path: path.to_string(),
+                        kind: literal.kind.clone(),
+                        name: literal.name.clone(),
+                        namespace: literal.namespace.clone(),
+                        key: literal.key.clone(),
+                        holder: Some(literal_holder(&literal)),
+                        single: true,
+                    });
+                }
+            }
+        }
         'documents: for doc in &file.parsed.documents {
             let Some(id) = ObjectId::of(&doc.root).filter(|id| data_key(id).is_some()) else {
                 continue;
@@ -671,7 +701,8 @@ fn data_field(id: &ObjectId) -> &'static str {
 pub fn image_sites(file: &LoadedFile, role: &ValuesRole) -> Vec<ImageSite> {
     let prefix = role.prefix();
     if let (Some((id, key)), Some(target)) = (&role.holder, &role.target) {
-        return holder_data(file, id)
+        return single_values(file, id)
+            .iter()
             .filter_map(|data| {
                 target::site(
                     data.get(key)?,
@@ -720,6 +751,50 @@ fn blocks<'a>(
     holder_data(file, id)
         .filter_map(move |data| data.get(key))
         .filter_map(|value| literal_block(value, file))
+}
+
+/// What a generator literal is held by: the object it generates.
+fn literal_holder(literal: &GeneratedLiteral) -> ObjectId {
+    ObjectId {
+        group: String::new(),
+        kind: literal.kind.clone(),
+        namespace: literal.namespace.clone(),
+        name: literal.name.clone(),
+    }
+}
+
+/// The string data of the object `id` as written in `file`: its `data`
+/// (or a Secret's `stringData`), or in a kustomization, the literals of the
+/// generator that makes it, as a map of key to value.
+fn single_values(file: &LoadedFile, id: &ObjectId) -> Vec<Node> {
+    let mut data: Vec<Node> = holder_data(file, id).cloned().collect();
+    if is_kustomization_file(&file.source.path) {
+        let literals: Vec<(Node, Node)> = file
+            .parsed
+            .documents
+            .iter()
+            .flat_map(|doc| generated_literals(&doc.root, file.source.text()))
+            .filter(|l| l.kind == id.kind && l.name == id.name)
+            .map(|l| {
+                let key = Node {
+                    span: l.value.span,
+                    value: crate::yaml::Value::Scalar(crate::yaml::Scalar {
+                        text: l.key,
+                        plain: true,
+                        tag: None,
+                    }),
+                };
+                (key, l.value)
+            })
+            .collect();
+        if !literals.is_empty() {
+            data.push(Node {
+                span: Span::default(),
+                value: crate::yaml::Value::Mapping(literals),
+            });
+        }
+    }
+    data
 }
 
 /// The string data (`data`, or a Secret's `stringData`) of the object `id`

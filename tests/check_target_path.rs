@@ -298,3 +298,62 @@ fn a_repository_set_elsewhere_completes_a_tag_only_image() {
     assert_eq!(completed["status"], "exists", "{completed:#}");
     assert_eq!(completed["file"], "apps/app/release.yaml", "{completed:#}");
 }
+
+/// A value a kustomize generator sets from a literal (`literals:
+/// [app_tag=1.1]`) is checked the same way, at its place in the literal.
+#[test]
+fn a_generator_literal_is_checked_at_its_value() {
+    let registry = TestRegistry::plain();
+    registry.push(&OciLayout::image("linux", "amd64"), "acme/app:1.0");
+    let entries = LITERAL_ENTRIES;
+    let values = "    image:\n      repository: registry.test/acme/app\n";
+    let tree = |tag: &str| {
+        vec![
+            Entry::file(
+                "apps/app/kustomization.yaml",
+                format!("namespace: apps\nresources:\n  - release.yaml\nconfigMapGenerator:\n  - name: app-versions\n    literals:\n      - app_tag={tag}\n      - \"cpu=100m\"\ngeneratorOptions:\n  disableNameSuffixHash: true\n"),
+            ),
+            Entry::file("apps/app/release.yaml", release("podinfo", &entries, values)),
+        ]
+    };
+    let repo = repo_from_entries("target-path-literal", &tree("1.0"), &tree("1.1"));
+    let out = run_against(&registry.host(), repo.path());
+    let json = &out.json;
+    assert_eq!(out.code, 1, "{json:#}\n{}", out.stderr);
+    let bumped = image(json, "registry.test/acme/app:1.1");
+    assert_eq!(bumped["status"], "missing", "{bumped:#}");
+    assert_eq!(bumped["file"], "apps/app/kustomization.yaml", "{bumped:#}");
+    assert_eq!(
+        findings(json),
+        [("image-not-found".to_string(), 7, 17)],
+        "at the value inside the literal: {json:#}"
+    );
+    assert_eq!(json["images"].as_array().unwrap().len(), 1, "{json:#}");
+
+    // The release's repository moves; the literal's tag completes it.
+    let moved = |repository: &str| {
+        let mut entries = tree("1.0");
+        entries[1] = Entry::file(
+            "apps/app/release.yaml",
+            release(
+                "podinfo",
+                &LITERAL_ENTRIES,
+                &format!("    image:\n      repository: {repository}\n"),
+            ),
+        );
+        entries
+    };
+    let repo = repo_from_entries(
+        "target-path-literal-moved",
+        &moved("registry.test/acme/app"),
+        &moved("registry.test/mirror/app"),
+    );
+    let out = run_against(&registry.host(), repo.path());
+    let json = &out.json;
+    let mirrored = image(json, "registry.test/mirror/app:1.0");
+    assert_eq!(mirrored["status"], "missing", "{mirrored:#}");
+    assert_eq!(mirrored["file"], "apps/app/release.yaml", "{mirrored:#}");
+}
+
+/// The entry of the literal tests: the tag from the generator's `app_tag`.
+const LITERAL_ENTRIES: [&str; 1] = ["app_tag -> image.tag"];

@@ -6,7 +6,9 @@
 use super::tree::{join, HeadTree};
 use crate::finding::Location;
 use crate::git::GitError;
-use crate::k8s::kustomize::{generated_keys, is_kustomize_config, GeneratedKey};
+use crate::k8s::kustomize::{
+    generated_keys, generated_literals, is_kustomize_config, GeneratedKey, GeneratedLiteral,
+};
 use crate::yaml::Node;
 
 /// One `images:` entry (kustomize, or a Flux Kustomization's `spec.images`).
@@ -107,6 +109,9 @@ pub struct Layer {
     /// (`file` from the repository root): Helm values a release may take,
     /// built with it, so Flux's post-build variables reach them.
     pub generated: Vec<GeneratedKey>,
+    /// The keys its generators set from `literals:` (single values a
+    /// release may take with `targetPath`).
+    pub literals: Vec<GeneratedLiteral>,
     pub images: Vec<ImageRewrite>,
 }
 
@@ -147,6 +152,7 @@ pub fn layer_at(tree: &HeadTree<'_>, dir: &str) -> Result<Option<Layer>, GitErro
                     })
                 })
                 .collect(),
+            literals: generated_literals(&doc.root, file.source.text()),
             images: doc
                 .root
                 .get("images")

@@ -2,7 +2,8 @@
 //! Kustomization `spec.images` (the same shape).
 
 use super::{part, Assembler, ImageSite};
-use crate::yaml::Node;
+use crate::source::Span;
+use crate::yaml::{Node, Scalar, Value};
 
 /// Whether a file is a kustomize config, by name as kustomize finds it.
 pub fn is_kustomization_file(path: &str) -> bool {
@@ -86,6 +87,106 @@ pub fn generated_keys(root: &Node) -> Vec<GeneratedKey> {
     keys
 }
 
+/// A ConfigMap or Secret key that a kustomize generator sets from a literal
+/// (`literals: [tag=1.2.3]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratedLiteral {
+    /// `ConfigMap` or `Secret`.
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub key: String,
+    /// The value, at its place inside the literal where the literal is
+    /// written as is (plain, or quoted without escapes); else at the whole
+    /// literal.
+    pub value: Node,
+}
+
+/// The keys that `configMapGenerator` and `secretGenerator` set from
+/// `literals:` in a kustomize config whose text is `text`.
+pub fn generated_literals(root: &Node, text: &str) -> Vec<GeneratedLiteral> {
+    let name_of = |node: &Node, key: &str| {
+        node.get(key)
+            .and_then(Node::scalar_text)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
+    let default_namespace = name_of(root, "namespace");
+    let mut literals = Vec::new();
+    for (field, kind) in [
+        ("configMapGenerator", "ConfigMap"),
+        ("secretGenerator", "Secret"),
+    ] {
+        for generator in root
+            .get(field)
+            .and_then(Node::as_sequence)
+            .unwrap_or_default()
+        {
+            let Some(name) = name_of(generator, "name") else {
+                continue;
+            };
+            let namespace = name_of(generator, "namespace").or_else(|| default_namespace.clone());
+            for entry in generator
+                .get("literals")
+                .and_then(Node::as_sequence)
+                .unwrap_or_default()
+            {
+                let Some(written) = entry.scalar_text() else {
+                    continue;
+                };
+                let Some((key, value)) = written.split_once('=') else {
+                    continue;
+                };
+                literals.push(GeneratedLiteral {
+                    kind: kind.to_string(),
+                    name: name.clone(),
+                    namespace: namespace.clone(),
+                    key: key.trim().to_string(),
+                    value: literal_value(entry, text, key.len() + 1, value),
+                });
+            }
+        }
+    }
+    literals
+}
+
+/// The value of a literal `key=value` (`value` from `offset` in the
+/// literal's text), kustomize's surrounding quotes removed.
+fn literal_value(entry: &Node, text: &str, offset: usize, value: &str) -> Node {
+    let raw = text
+        .get(entry.span.start..entry.span.end)
+        .unwrap_or_default();
+    let written = entry.scalar_text().unwrap_or_default();
+    // Where the literal's text starts in the file, if it is written as is.
+    let start = if raw == written {
+        Some(entry.span.start)
+    } else if raw.len() == written.len() + 2 && raw.get(1..raw.len() - 1) == Some(written) {
+        Some(entry.span.start + 1)
+    } else {
+        None
+    };
+    let quoted = value.len() >= 2
+        && (value.starts_with('"') && value.ends_with('"')
+            || value.starts_with('\'') && value.ends_with('\''));
+    let (value, skip) = if quoted {
+        (&value[1..value.len() - 1], 1)
+    } else {
+        (value, 0)
+    };
+    let span = match start {
+        Some(start) => Span::new(start + offset + skip, start + offset + skip + value.len()),
+        None => entry.span,
+    };
+    Node {
+        span,
+        value: Value::Scalar(Scalar {
+            text: value.to_string(),
+            plain: false,
+            tag: None,
+        }),
+    }
+}
+
 /// The effective reference of each entry of an `images:` list at `prefix`.
 pub fn image_sites(images: &Node, prefix: &str) -> Vec<ImageSite> {
     let Some(entries) = images.as_sequence() else {
@@ -138,4 +239,37 @@ fn entry_site(entry: &Node, field: &str) -> Option<ImageSite> {
         field: field.to_string(),
         key,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::Limits;
+
+    /// Each literal's key, value, and the text at the value's span.
+    fn literals(text: &str) -> Vec<(String, String, String)> {
+        let parsed = crate::yaml::parse(text, &Limits::default());
+        generated_literals(&parsed.documents[0].root, text)
+            .into_iter()
+            .map(|l| {
+                let at = text[l.value.span.start..l.value.span.end].to_string();
+                (l.key, l.value.scalar_text().unwrap().to_string(), at)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn literal_values_keep_their_place() {
+        let text = "configMapGenerator:\n  - name: v\n    literals:\n      - tag=1.2\n      - \"quoted=2.0\"\n      - 'inner=\"3.0\"'\n      - \"esc=\\u0034\"\n      - novalue\n";
+        assert_eq!(
+            literals(text),
+            [
+                ("tag".into(), "1.2".into(), "1.2".into()),
+                ("quoted".into(), "2.0".into(), "2.0".into()),
+                ("inner".into(), "3.0".into(), "3.0".into()),
+                // Escapes move the text: the whole literal is the place.
+                ("esc".into(), "4".into(), "\"esc=\\u0034\"".into()),
+            ]
+        );
+    }
 }

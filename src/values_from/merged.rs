@@ -9,7 +9,7 @@
 //! [`super::roles`] finds them.
 
 use super::target::FIELD_MARK as TARGET_MARK;
-use super::{blocks, holder_data, holders_of, releases_in, Release};
+use super::{blocks, holders_of, releases_in, single_values, Release};
 use crate::changes::ImageUse;
 use crate::deploy::layers::layer_at;
 use crate::deploy::tree::HeadTree;
@@ -267,7 +267,8 @@ fn single(
     let Some(file) = tree.load(path)? else {
         return Ok(None);
     };
-    let found = holder_data(&file, id).find_map(|data| part(data, key));
+    let data = single_values(&file, id);
+    let found = data.iter().find_map(|data| part(data, key));
     Ok(found.map(|(text, node)| Content::Single {
         target: target.to_string(),
         text: text.to_string(),

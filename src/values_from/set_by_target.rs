@@ -6,7 +6,7 @@
 //! tag the cluster will use. Read beside the release, where
 //! [`super::roles`] finds the values a release takes.
 
-use super::{holder_data, holders_of, releases_in};
+use super::{holders_of, releases_in, single_values};
 use crate::changes::ImageUse;
 use crate::deploy::layers::layer_at;
 use crate::deploy::tree::HeadTree;
@@ -183,7 +183,7 @@ fn set_part(
         let (Some((id, key)), Some(holder_file)) = (holder, tree.load(&holder_path)?) else {
             continue;
         };
-        for data in holder_data(&holder_file, &id) {
+        for data in &single_values(&holder_file, &id) {
             if let Some((text, node)) = part(data, &key) {
                 values.push((
                     text.to_string(),
