@@ -35,17 +35,27 @@ pub struct GeneratedKey {
     pub file: String,
 }
 
-/// The keys that `configMapGenerator` and `secretGenerator` fill from
-/// `files:` (`path`, or `key=path`) in a kustomize config.
-pub fn generated_keys(root: &Node) -> Vec<GeneratedKey> {
-    let text = |node: &Node, key: &str| {
-        node.get(key)
-            .and_then(Node::scalar_text)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-    };
-    let default_namespace = text(root, "namespace");
-    let mut keys = Vec::new();
+/// One generator of a kustomize config: the kind it makes, its name and
+/// namespace, and the entries of one of its lists (`files`, `literals`).
+struct Generator<'a> {
+    kind: &'static str,
+    name: String,
+    namespace: Option<String>,
+    entries: &'a [Node],
+}
+
+fn non_empty(node: &Node, key: &str) -> Option<String> {
+    node.get(key)
+        .and_then(Node::scalar_text)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+}
+
+/// The `configMapGenerator` and `secretGenerator` entries of a kustomize
+/// config, with their `list` entries.
+fn generators<'a>(root: &'a Node, list: &str) -> Vec<Generator<'a>> {
+    let default_namespace = non_empty(root, "namespace");
+    let mut found = Vec::new();
     for (field, kind) in [
         ("configMapGenerator", "ConfigMap"),
         ("secretGenerator", "Secret"),
@@ -55,33 +65,46 @@ pub fn generated_keys(root: &Node) -> Vec<GeneratedKey> {
             .and_then(Node::as_sequence)
             .unwrap_or_default()
         {
-            let Some(name) = text(generator, "name") else {
+            let Some(name) = non_empty(generator, "name") else {
                 continue;
             };
-            let namespace = text(generator, "namespace").or_else(|| default_namespace.clone());
-            for entry in generator
-                .get("files")
-                .and_then(Node::as_sequence)
-                .unwrap_or_default()
-            {
-                let Some(written) = entry.scalar_text() else {
-                    continue;
-                };
-                let (key, file) = match written.split_once('=') {
-                    Some((key, file)) => (key.to_string(), file.to_string()),
-                    None => (
-                        written.rsplit('/').next().unwrap_or(written).to_string(),
-                        written.to_string(),
-                    ),
-                };
-                keys.push(GeneratedKey {
-                    kind: kind.to_string(),
-                    name: name.clone(),
-                    namespace: namespace.clone(),
-                    key,
-                    file,
-                });
-            }
+            found.push(Generator {
+                kind,
+                name,
+                namespace: non_empty(generator, "namespace").or_else(|| default_namespace.clone()),
+                entries: generator
+                    .get(list)
+                    .and_then(Node::as_sequence)
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    found
+}
+
+/// The keys that `configMapGenerator` and `secretGenerator` fill from
+/// `files:` (`path`, or `key=path`) in a kustomize config.
+pub fn generated_keys(root: &Node) -> Vec<GeneratedKey> {
+    let mut keys = Vec::new();
+    for generator in generators(root, "files") {
+        for entry in generator.entries {
+            let Some(written) = entry.scalar_text() else {
+                continue;
+            };
+            let (key, file) = match written.split_once('=') {
+                Some((key, file)) => (key.to_string(), file.to_string()),
+                None => (
+                    written.rsplit('/').next().unwrap_or(written).to_string(),
+                    written.to_string(),
+                ),
+            };
+            keys.push(GeneratedKey {
+                kind: generator.kind.to_string(),
+                name: generator.name.clone(),
+                namespace: generator.namespace.clone(),
+                key,
+                file,
+            });
         }
     }
     keys
@@ -105,46 +128,22 @@ pub struct GeneratedLiteral {
 /// The keys that `configMapGenerator` and `secretGenerator` set from
 /// `literals:` in a kustomize config whose text is `text`.
 pub fn generated_literals(root: &Node, text: &str) -> Vec<GeneratedLiteral> {
-    let name_of = |node: &Node, key: &str| {
-        node.get(key)
-            .and_then(Node::scalar_text)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-    };
-    let default_namespace = name_of(root, "namespace");
     let mut literals = Vec::new();
-    for (field, kind) in [
-        ("configMapGenerator", "ConfigMap"),
-        ("secretGenerator", "Secret"),
-    ] {
-        for generator in root
-            .get(field)
-            .and_then(Node::as_sequence)
-            .unwrap_or_default()
-        {
-            let Some(name) = name_of(generator, "name") else {
+    for generator in generators(root, "literals") {
+        for entry in generator.entries {
+            let Some(written) = entry.scalar_text() else {
                 continue;
             };
-            let namespace = name_of(generator, "namespace").or_else(|| default_namespace.clone());
-            for entry in generator
-                .get("literals")
-                .and_then(Node::as_sequence)
-                .unwrap_or_default()
-            {
-                let Some(written) = entry.scalar_text() else {
-                    continue;
-                };
-                let Some((key, value)) = written.split_once('=') else {
-                    continue;
-                };
-                literals.push(GeneratedLiteral {
-                    kind: kind.to_string(),
-                    name: name.clone(),
-                    namespace: namespace.clone(),
-                    key: key.trim().to_string(),
-                    value: literal_value(entry, text, key.len() + 1, value),
-                });
-            }
+            let Some((key, value)) = written.split_once('=') else {
+                continue;
+            };
+            literals.push(GeneratedLiteral {
+                kind: generator.kind.to_string(),
+                name: generator.name.clone(),
+                namespace: generator.namespace.clone(),
+                key: key.trim().to_string(),
+                value: literal_value(entry, text, key.len() + 1, value),
+            });
         }
     }
     literals
