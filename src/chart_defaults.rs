@@ -18,7 +18,7 @@ use crate::extract::Change;
 use crate::finding::Location;
 use crate::git::{Blob, EntryKind, GitError};
 use crate::helm_path::{follow, parse as parse_path, Step};
-use crate::k8s::flux::{is_helm_release, values_from, ValuesFrom, CHART_REPOSITORY};
+use crate::k8s::flux::{is_helm_release, values_from, ValuesFrom, CHART_REPOSITORY, VALUES_FIELD};
 use crate::k8s::{part, ChartSupplies, ObjectId};
 use crate::load::{LoadedFile, MAX_FILE_BYTES};
 use crate::registry::{ArchiveQuery, ChartLookup, ChartQuery, Checker};
@@ -28,9 +28,6 @@ use archive::ChartFiles;
 use defaults::Defaults;
 use std::collections::BTreeMap;
 use std::rc::Rc;
-
-/// Where `spec.values` images sit, as extraction names them.
-const VALUES_FIELD: &str = "spec.values.";
 
 /// What chart defaults are read with.
 pub struct Context<'a> {

@@ -10,14 +10,13 @@ use crate::deploy::layers::{split, ImageRewrite};
 use crate::deploy::tree::HeadTree;
 use crate::finding::Location;
 use crate::git::GitError;
-use crate::k8s::flux::{is_helm_release, values_image_sites};
+use crate::k8s::flux::{is_helm_release, values_image_sites, VALUES_FIELD};
 use crate::k8s::ObjectId;
 use crate::source::{SourceText, Span};
 use crate::yaml::Node;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-const VALUES_FIELD: &str = "spec.values.";
 const RENDERERS_FIELD: &str = "spec.postRenderers[";
 
 /// Rewrites the values images of each release by its post-renderers (its

@@ -797,6 +797,28 @@ fn single_values(file: &LoadedFile, id: &ObjectId) -> Vec<Node> {
     data
 }
 
+/// The single values at `key` of the holder `id` in the head file `path`
+/// (a ConfigMap/Secret key or a generator literal), with where each is
+/// written.
+fn single_values_at(
+    tree: &HeadTree<'_>,
+    path: &str,
+    id: &ObjectId,
+    key: &str,
+) -> Result<Vec<(String, crate::finding::Location)>, GitError> {
+    let Some(file) = tree.load(path)? else {
+        return Ok(Vec::new());
+    };
+    Ok(single_values(&file, id)
+        .iter()
+        .filter_map(|data| crate::k8s::part(data, key))
+        .map(|(text, node)| {
+            let at = crate::finding::Location::new(&file.source, node.span);
+            (text.to_string(), at)
+        })
+        .collect())
+}
+
 /// The string data (`data`, or a Secret's `stringData`) of the object `id`
 /// in `file`, unless it is SOPS-encrypted.
 fn holder_data<'a>(file: &'a LoadedFile, id: &'a ObjectId) -> impl Iterator<Item = &'a Node> + 'a {

@@ -10,7 +10,7 @@ mod registry;
 mod support;
 
 use registry::{OciLayout, TestRegistry};
-use support::gitrepo::{places, repo_from_entries, Entry};
+use support::gitrepo::{fleet_repo, local_chart, places, repo_from_entries, Entry, FLEET_SOURCE};
 use support::isolated::{run_against, Isolated};
 
 fn release(name: &str, tag: &str, renderers: &str) -> String {
@@ -191,15 +191,7 @@ spec:
 fn chart_defaults_come_before_post_renderers() {
     let release = |tag: &str| {
         format!(
-            "apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  url: https://git.example.invalid/platform/fleet.git
----
-apiVersion: helm.toolkit.fluxcd.io/v2
+            "apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
 metadata:
   name: app
@@ -224,27 +216,22 @@ spec:
         )
     };
     let entries = |tag: &str| {
-        vec![
+        let mut entries = vec![
+            Entry::file("sources.yaml", FLEET_SOURCE),
             Entry::file("apps/app.yaml", release(tag)),
-            Entry::file(
-                "charts/app/Chart.yaml",
-                "apiVersion: v2\nname: app\nversion: 1.0.0\n",
-            ),
-            Entry::file(
-                "charts/app/values.yaml",
-                "image:\n  repository: registry.test/upstream/app\n  tag: \"\"\n",
-            ),
-        ]
+        ];
+        entries.extend(local_chart(
+            "app",
+            "1.0.0",
+            "image:\n  repository: registry.test/upstream/app\n  tag: \"\"\n",
+        ));
+        entries
     };
-    let repo = repo_from_entries(
+    let repo = fleet_repo(
         "post-renderers-chart-defaults",
         &entries("1"),
         &entries("2"),
     );
-    git2::Repository::open(repo.path())
-        .unwrap()
-        .remote("origin", "https://git.example.invalid/platform/fleet.git")
-        .unwrap();
     let env = Isolated::new();
     let config = env.config("127.0.0.1:9", None, "");
     let out = env.run(repo.path(), &config, &["--offline"]);

@@ -18,10 +18,13 @@ pub fn is_flux_kustomization(id: &ObjectId) -> bool {
     id.kind == "Kustomization" && id.group == "kustomize.toolkit.fluxcd.io"
 }
 
+/// How the fields of `spec.values` images start (`spec.values.image`).
+pub const VALUES_FIELD: &str = "spec.values.";
+
 /// Image references in a HelmRelease's `spec.values`, wherever they sit.
 pub fn values_image_sites(root: &Node) -> Vec<ImageSite> {
     root.get_path(&["spec", "values"])
-        .map(|values| values_sites(values, "spec.values"))
+        .map(|values| values_sites(values, VALUES_FIELD.trim_end_matches('.')))
         .unwrap_or_default()
 }
 

@@ -9,13 +9,13 @@
 //! [`super::roles`] finds them.
 
 use super::target::FIELD_MARK as TARGET_MARK;
-use super::{blocks, holders_of, releases_in, single_values, Release};
+use super::{blocks, holders_of, releases_in, single_values_at, Release};
 use crate::changes::ImageUse;
 use crate::deploy::layers::layer_at;
 use crate::deploy::tree::HeadTree;
 use crate::finding::Location;
 use crate::git::GitError;
-use crate::k8s::flux::CHART_REPOSITORY;
+use crate::k8s::flux::{CHART_REPOSITORY, VALUES_FIELD};
 use crate::k8s::{part, ChartSupplies, ObjectId};
 use crate::load::LoadedFile;
 use crate::source::Span;
@@ -25,9 +25,6 @@ use std::rc::Rc;
 
 /// The parts of an image map, in the order they make a reference.
 const PARTS: [&str; 4] = ["registry", "repository", "tag", "digest"];
-
-/// Where `spec.values` images sit, as extraction names them.
-const VALUES_FIELD: &str = "spec.values.";
 
 /// Gives the Helm values images of `uses` whose release takes values
 /// documents the reference its merged values make, and drops those whose
@@ -264,15 +261,11 @@ fn single(
     key: &str,
     target: &str,
 ) -> Result<Option<Content>, GitError> {
-    let Some(file) = tree.load(path)? else {
-        return Ok(None);
-    };
-    let data = single_values(&file, id);
-    let found = data.iter().find_map(|data| part(data, key));
-    Ok(found.map(|(text, node)| Content::Single {
+    let found = single_values_at(tree, path, id, key)?.into_iter().next();
+    Ok(found.map(|(text, at)| Content::Single {
         target: target.to_string(),
-        text: text.to_string(),
-        at: Location::new(&file.source, node.span),
+        text,
+        at,
     }))
 }
 

@@ -6,17 +6,14 @@
 //! tag the cluster will use. Read beside the release, where
 //! [`super::roles`] finds the values a release takes.
 
-use super::{holders_of, releases_in, single_values};
+use super::{holders_of, releases_in, single_values_at};
 use crate::changes::ImageUse;
 use crate::deploy::layers::layer_at;
 use crate::deploy::tree::HeadTree;
 use crate::finding::Location;
 use crate::git::GitError;
-use crate::k8s::flux::CHART_REPOSITORY;
+use crate::k8s::flux::{CHART_REPOSITORY, VALUES_FIELD};
 use crate::k8s::{part, ChartSupplies};
-
-/// Where `spec.values` images sit, as extraction names them.
-const VALUES_FIELD: &str = "spec.values.";
 
 /// Completes the `spec.values` images of `uses` whose missing part an
 /// entry with `targetPath` sets, or says why it could not. Others (the
@@ -180,16 +177,8 @@ fn set_part(
     )?;
     let mut values = Vec::new();
     for (holder_path, holder, _) in found {
-        let (Some((id, key)), Some(holder_file)) = (holder, tree.load(&holder_path)?) else {
-            continue;
-        };
-        for data in &single_values(&holder_file, &id) {
-            if let Some((text, node)) = part(data, &key) {
-                values.push((
-                    text.to_string(),
-                    Location::new(&holder_file.source, node.span),
-                ));
-            }
+        if let Some((id, key)) = holder {
+            values.extend(single_values_at(tree, &holder_path, &id, &key)?);
         }
     }
     Ok(match values.len() {
