@@ -10,6 +10,8 @@
 
 pub mod archive;
 pub mod defaults;
+pub mod global_reads;
+pub mod global_registry;
 
 use crate::changes::ImageUse;
 use crate::charts::{self, ChartUse, RepoFacts, Resolved, SourceIndex};
@@ -23,9 +25,13 @@ use crate::k8s::{part, ChartSupplies, ObjectId};
 use crate::load::{LoadedFile, MAX_FILE_BYTES};
 use crate::registry::{ArchiveQuery, ChartLookup, ChartQuery, Checker};
 use crate::report::ImageStatus;
+use crate::values_from::merged::{ReleaseValues, Setting};
+use crate::values_from::target::FIELD_MARK as TARGET_MARK;
 use crate::yaml::{Limits, Node};
 use archive::ChartFiles;
 use defaults::Defaults;
+use global_reads::GlobalReads;
+use global_registry::Outcome;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -40,9 +46,11 @@ pub struct Context<'a> {
     pub limits: &'a Limits,
 }
 
-/// Whether any of `uses` waits for a chart's defaults.
+/// Whether any of `uses` waits for a chart's defaults, or may deploy
+/// from a `global` registry its release sets.
 pub fn wanted(uses: &[ImageUse]) -> bool {
-    uses.iter().any(waits_for_chart)
+    uses.iter()
+        .any(|u| waits_for_chart(u) || is_values_image(u))
 }
 
 /// Completes the images of `uses` that wait for their charts' defaults,
@@ -57,7 +65,8 @@ pub fn complete(
 ) -> Result<(), GitError> {
     let mut releases: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (index, image_use) in uses.iter_mut().enumerate() {
-        if !waits_for_chart(image_use) {
+        let waiting = waits_for_chart(image_use);
+        if !waiting && !is_values_image(image_use) {
             continue;
         }
         if image_use.kind == "HelmRelease" && values_path(image_use).is_some() {
@@ -69,7 +78,7 @@ pub fn complete(
                 .entry((release_file, image_use.name.clone()))
                 .or_default()
                 .push(index);
-        } else {
+        } else if waiting {
             give_up(
                 image_use,
                 "fluxgate reads a chart's defaults only for the release's own `spec.values` \
@@ -77,14 +86,27 @@ pub fn complete(
             );
         }
     }
-    if releases.is_empty() {
-        return Ok(());
-    }
-    // What each release installs, and where its values come from.
+    // What each release installs, where its values come from, and the
+    // `global` registries they set. A complete image of a release without
+    // one deploys as written: its chart is not read for it.
     let mut found: Vec<(Vec<usize>, Result<Release, String>)> = Vec::new();
-    for ((path, name), indices) in releases {
+    let mut globals: Vec<ReleaseGlobals> = Vec::new();
+    for ((path, name), mut indices) in releases {
         let release = release(cx.tree, &path, &name)?;
-        found.push((indices, release));
+        let release_globals = match &release {
+            Ok(release) => ReleaseGlobals::read(cx.tree, release, &path, &name)?,
+            Err(_) => ReleaseGlobals::default(),
+        };
+        if release_globals.is_empty() {
+            indices.retain(|&index| waits_for_chart(&uses[index]));
+        }
+        if !indices.is_empty() {
+            found.push((indices, release));
+            globals.push(release_globals);
+        }
+    }
+    if found.is_empty() {
+        return Ok(());
     }
     let chart_uses: Vec<ChartUse> = found
         .iter()
@@ -99,47 +121,275 @@ pub fn complete(
         .map(|(indices, release)| (indices, release.and_then(|r| plan(r, sources, cx.facts))))
         .collect();
     let defaults = read_defaults(&mut plans, cx)?;
-    for ((indices, plan), values) in plans.into_iter().zip(defaults) {
+    for (((indices, plan), values), release_globals) in plans.into_iter().zip(defaults).zip(globals)
+    {
         for index in indices {
             let image_use = &mut uses[index];
-            let path = values_path(image_use).unwrap_or_default().to_string();
-            // A value set with `targetPath` was weighed against the
-            // release's other entries when it was found.
-            let doubt = match &plan {
-                Ok(plan) if image_use.values_path.is_none() => {
-                    values_from_may_set(&plan.values_from, &path)
-                }
-                _ => None,
-            };
-            let outcome = match (&plan, &values, doubt) {
-                (Err(why), _, _) | (_, Err(why), _) => Err(why.clone()),
-                (_, _, Some(why)) => Err(why),
-                (Ok(plan), Ok(values), None) => compose(
-                    &path,
-                    image_use.site.reference.as_deref().unwrap_or_default(),
-                    image_use
-                        .site
-                        .chart_supplies
-                        .unwrap_or(ChartSupplies::Repository),
-                    plan.release_values.as_ref(),
-                    values,
-                    &plan.chart,
-                ),
+            let waiting = waits_for_chart(image_use);
+            let outcome = match (&plan, &values) {
+                // Nothing is checked offline: the reference is kept, and
+                // says what was not weighed.
+                (_, Err(_)) if !waiting && cx.checker.is_none() => Ok((
+                    image_use.site.reference.clone().unwrap_or_default(),
+                    release_globals.offline_note(),
+                )),
+                (Err(why), _) | (_, Err(why)) if !waiting => Err(format!(
+                    "the release sets {}, which its chart's templates may put before the image's own registry, and the chart could not be read to tell: {why}",
+                    release_globals.describe()
+                )),
+                (Err(why), _) | (_, Err(why)) => Err(why.clone()),
+                (Ok(plan), Ok(values)) => deploys_as(image_use, plan, values, &release_globals),
             };
             match outcome {
-                Ok((reference, label)) => {
-                    image_use.site.reference = Ok(reference);
-                    image_use.site.parts.clear();
-                    image_use.site.incomplete = None;
-                    if let Ok(plan) = &plan {
-                        image_use.related.push((plan.chart_at.clone(), label));
+                Ok((reference, labels)) => {
+                    if image_use.site.reference.as_deref() != Ok(reference.as_str()) {
+                        image_use.site.reference = Ok(reference);
+                        image_use.site.parts.clear();
                     }
+                    image_use.site.incomplete = None;
+                    image_use.related.extend(labels);
                 }
-                Err(why) => give_up(image_use, &why),
+                Err(why) if waiting => give_up(image_use, &why),
+                Err(why) => unresolve(image_use, &why),
             }
         }
     }
     Ok(())
+}
+
+/// The `global` registries a release's values set.
+#[derive(Default)]
+struct ReleaseGlobals {
+    /// The release's values, merged as Helm merges them.
+    values: Option<ReleaseValues>,
+    /// By path below `global`.
+    set: BTreeMap<String, Setting>,
+    /// A `valuesFrom` entry that sets one with `targetPath` (not read).
+    targeted: Option<String>,
+}
+
+impl ReleaseGlobals {
+    fn read(
+        tree: &HeadTree<'_>,
+        release: &Release,
+        path: &str,
+        name: &str,
+    ) -> Result<ReleaseGlobals, GitError> {
+        let values = match ReleaseValues::read(tree, path, name)? {
+            Some(values) => values,
+            None => ReleaseValues::spec_only(&release.file, release.values.as_ref(), name),
+        };
+        let targeted = release
+            .values_from
+            .iter()
+            .find(|entry| {
+                entry.target.as_deref().is_some_and(|target| {
+                    target.starts_with("global.")
+                        && target.to_ascii_lowercase().contains("registry")
+                })
+            })
+            .map(|entry| {
+                format!(
+                    "`{}` from {} {}, key `{}`",
+                    entry.target.as_deref().unwrap_or_default(),
+                    entry.kind,
+                    entry.name,
+                    entry.key
+                )
+            });
+        Ok(ReleaseGlobals {
+            set: values.global_registries(),
+            values: Some(values),
+            targeted,
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.targeted.is_none()
+    }
+
+    /// Where the first `global` registry is set, saying it was not weighed
+    /// with `--offline`.
+    fn offline_note(&self) -> Vec<(Location, String)> {
+        let Some((_, setting)) = self.set.iter().next() else {
+            return Vec::new();
+        };
+        vec![(
+            setting.at.clone(),
+            format!(
+                "the release sets {}: whether the chart's templates put it before the image's own registry is not weighed with `--offline` (the chart is not read)",
+                self.describe()
+            ),
+        )]
+    }
+
+    /// `global.imageRegistry` (`mirror.acme.io`), for messages.
+    fn describe(&self) -> String {
+        let mut said: Vec<String> = self
+            .set
+            .iter()
+            .map(|(path, setting)| format!("`global.{path}` (`{}`)", setting.text))
+            .collect();
+        said.extend(self.targeted.clone());
+        said.join(" and ")
+    }
+}
+
+/// Helm values images written whole, `{registry, repository, tag,
+/// digest}`: a `global` registry their release sets may move them.
+fn is_values_image(image_use: &ImageUse) -> bool {
+    image_use.kind == "HelmRelease"
+        && image_use.site.incomplete.is_none()
+        && image_use.site.chart_supplies.is_none()
+        && values_path(image_use).is_some()
+        && image_use
+            .site
+            .reference
+            .as_ref()
+            .is_ok_and(|text| !text.contains("${") && !text.contains("{{"))
+}
+
+/// What `image_use` deploys as, from the chart of `plan` with default
+/// values `defaults`, and the labels that say why.
+fn deploys_as(
+    image_use: &ImageUse,
+    plan: &Plan,
+    defaults: &Defaults,
+    globals: &ReleaseGlobals,
+) -> Result<(String, Vec<(Location, String)>), String> {
+    let path = values_path(image_use).unwrap_or_default().to_string();
+    let mut labels = Vec::new();
+    let mut reference = image_use.site.reference.clone().unwrap_or_default();
+    if waits_for_chart(image_use) {
+        // A value set with `targetPath` was weighed against the release's
+        // other entries when it was found.
+        if image_use.values_path.is_none() {
+            if let Some(why) = values_from_may_set(&plan.values_from, &path) {
+                return Err(why);
+            }
+        }
+        let (composed, label) = compose(
+            &path,
+            &reference,
+            image_use
+                .site
+                .chart_supplies
+                .unwrap_or(ChartSupplies::Repository),
+            plan.release_values.as_ref(),
+            defaults,
+            &plan.chart,
+        )?;
+        reference = composed;
+        labels.push((plan.chart_at.clone(), label));
+    } else if !values_map_at(image_use, plan, &path) {
+        // A string image, or one in a list: charts do not put a `global`
+        // registry before those.
+        return Ok((reference, labels));
+    }
+    if let Some(targeted) = &globals.targeted {
+        return Err(format!(
+            "the release sets {targeted} with `valuesFrom`, which fluxgate does not read, and chart {}'s templates may put it before the image's own registry",
+            plan.chart
+        ));
+    }
+    let steps =
+        parse_path(&path).ok_or_else(|| format!("`{path}` is not a path fluxgate can follow"))?;
+    let in_effect = global_registry::in_effect(
+        globals.set.clone(),
+        defaults.global_registries(&steps),
+        &plan.chart,
+        &plan.chart_at,
+    );
+    if in_effect.is_empty() {
+        return Ok((reference, labels));
+    }
+    // The registry the image has without them: its values', else the
+    // chart's default beside it (Helm merges the release's values over
+    // the chart's).
+    let own = globals
+        .values
+        .as_ref()
+        .and_then(|values| values.last_at(&format!("{path}.registry")))
+        .map(|setting| setting.text)
+        .or_else(|| {
+            defaults
+                .at(&steps)
+                .part("registry")
+                .map(|(registry, _)| registry.to_string())
+        });
+    let own = own.map(|registry| registry.trim_end_matches('/').to_string());
+    let rest = match &own {
+        Some(own) => reference
+            .strip_prefix(own.as_str())
+            .and_then(|rest| rest.strip_prefix('/'))
+            .unwrap_or(&reference)
+            .to_string(),
+        None => reference.clone(),
+    };
+    match global_registry::weigh(
+        &rest,
+        own.as_deref(),
+        &in_effect,
+        &defaults.global_reads,
+        &plan.chart,
+    ) {
+        Outcome::Keep(note) => {
+            let deployed = match &own {
+                Some(own) => format!("{own}/{rest}"),
+                None => rest,
+            };
+            if deployed != reference {
+                labels.push((
+                    plan.chart_at.clone(),
+                    format!(
+                        "registry `{}` from the default values of chart {} (`{path}.registry`)",
+                        own.unwrap_or_default(),
+                        plan.chart
+                    ),
+                ));
+            }
+            labels.extend(note);
+            Ok((deployed, labels))
+        }
+        Outcome::Becomes(moved, label) => {
+            labels.push(label);
+            Ok((moved, labels))
+        }
+        Outcome::Unsure(why) => Err(why),
+    }
+}
+
+/// Whether the image stands at a `{registry, repository, tag}` map of the
+/// release's values (not a string).
+fn values_map_at(image_use: &ImageUse, plan: &Plan, path: &str) -> bool {
+    if image_use.values_path.is_some() {
+        // Set with `targetPath` at a part of a map, or merged across
+        // layers (only maps are).
+        return match image_use.site.field.split_once(TARGET_MARK) {
+            Some((_, target)) => {
+                target
+                    .trim_end_matches(')')
+                    .rsplit_once('.')
+                    .is_some_and(|(_, leaf)| {
+                        ["registry", "repository", "tag", "digest"].contains(&leaf)
+                    })
+            }
+            None => true,
+        };
+    }
+    plan.release_values
+        .as_ref()
+        .and_then(|values| crate::helm_path::follow_written(values, path))
+        .is_some_and(|node| node.as_mapping().is_some())
+}
+
+/// Marks a complete reference unresolved: fluxgate cannot tell what
+/// deploys.
+fn unresolve(image_use: &mut ImageUse, why: &str) {
+    match &mut image_use.site.incomplete {
+        Some(reason) => reason.push_str(&format!("; {why}")),
+        None => image_use.site.incomplete = Some(why.to_string()),
+    }
 }
 
 /// A reference a part of which the chart supplies, not yet completed (one
@@ -265,12 +515,6 @@ fn release_in(file: Rc<LoadedFile>, name: &str) -> Result<Release, String> {
         })
         .ok_or("the release was not found again in its file")?;
     let values = root.get_path(&["spec", "values"]).cloned();
-    if values.as_ref().is_some_and(sets_global_registry) {
-        return Err(
-            "the release's values set a `global` registry, which charts apply in their own ways"
-                .into(),
-        );
-    }
     let site = crate::k8s::charts::chart_site(&root, &id)
         .ok_or("the release names no chart fluxgate can read")?;
     Ok(Release {
@@ -321,25 +565,6 @@ fn plan(release: Release, sources: &SourceIndex, facts: &RepoFacts<'_>) -> Resul
 
 fn looks_like_path(chart: &str) -> bool {
     chart.starts_with("./") || chart.contains('/')
-}
-
-/// `global.imageRegistry` and the like: bitnami-style charts put it before
-/// each image's own registry, others ignore it.
-fn sets_global_registry(values: &Node) -> bool {
-    // An empty one (`imageRegistry: ""`, copied from a chart's defaults)
-    // changes nothing.
-    fn any_registry(node: &Node) -> bool {
-        node.as_mapping()
-            .unwrap_or_default()
-            .iter()
-            .any(|(key, value)| {
-                key.scalar_text()
-                    .is_some_and(|k| k.to_ascii_lowercase().contains("registry"))
-                    && part_text(value)
-                    || any_registry(value)
-            })
-    }
-    values.get("global").is_some_and(any_registry)
 }
 
 /// The chart default values of each plan, parsed (fetched in two rounds:
@@ -459,7 +684,15 @@ fn local_files(cx: &Context<'_>, dir: &str) -> Result<Result<ChartFiles, String>
         chart_yaml: local_file(cx, &format!("{dir}/Chart.yaml"), MAX_FILE_BYTES)?
             .and_then(Result::ok),
         subcharts: Vec::new(),
+        global_reads: GlobalReads::default(),
     };
+    let mut budget = MAX_TEMPLATE_BYTES;
+    local_templates(
+        cx,
+        &format!("{dir}/templates"),
+        &mut files.global_reads,
+        &mut budget,
+    )?;
     let repo = cx.tree.repo();
     let charts = format!("{dir}/charts");
     let Some(entry) = repo
@@ -472,6 +705,8 @@ fn local_files(cx: &Context<'_>, dir: &str) -> Result<Result<ChartFiles, String>
         match sub.kind {
             EntryKind::Dir => {
                 let path = format!("{charts}/{}/values.yaml", sub.name);
+                let templates = format!("{charts}/{}/templates", sub.name);
+                local_templates(cx, &templates, &mut files.global_reads, &mut budget)?;
                 if let Some(Ok(values)) = local_file(cx, &path, MAX_FILE_BYTES)? {
                     files.subcharts.push((sub.name, values));
                 }
@@ -482,8 +717,12 @@ fn local_files(cx: &Context<'_>, dir: &str) -> Result<Result<ChartFiles, String>
                     local_file(cx, &path, archive::MAX_SUBCHART_ARCHIVE_BYTES as usize)?
                 {
                     // A broken subchart archive costs only its values.
-                    if let Ok((name, values)) = archive::subchart_values(&bytes, MAX_FILE_BYTES) {
-                        files.subcharts.push((name, values));
+                    match archive::subchart(&bytes, MAX_FILE_BYTES) {
+                        Ok((name, sub)) => {
+                            files.subcharts.push((name, sub.values));
+                            files.global_reads.merge(sub.global_reads);
+                        }
+                        Err(_) => files.global_reads.mark_partial(),
                     }
                 }
             }
@@ -491,6 +730,46 @@ fn local_files(cx: &Context<'_>, dir: &str) -> Result<Result<ChartFiles, String>
         }
     }
     Ok(Ok(files))
+}
+
+/// Template bytes read of a chart in this repository at most, as for an
+/// archive's unpacked bytes.
+const MAX_TEMPLATE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Reads the templates in the directory `dir` of the head tree (and below
+/// it) for what they read under `global`, within `budget` bytes.
+fn local_templates(
+    cx: &Context<'_>,
+    dir: &str,
+    reads: &mut GlobalReads,
+    budget: &mut usize,
+) -> Result<(), GitError> {
+    let repo = cx.tree.repo();
+    let Some(entry) = repo
+        .entry_at(cx.tree.commit(), dir)?
+        .filter(|e| e.kind == EntryKind::Dir)
+    else {
+        return Ok(());
+    };
+    let mut pending = vec![entry.id];
+    while let Some(id) = pending.pop() {
+        for entry in repo.tree_entries(id)? {
+            match entry.kind {
+                EntryKind::Dir => pending.push(entry.id),
+                EntryKind::File => {
+                    match repo.read_blob(entry.id, (*budget).min(MAX_FILE_BYTES))? {
+                        Blob::Bytes(bytes) => {
+                            *budget = budget.saturating_sub(bytes.len());
+                            reads.scan(&String::from_utf8_lossy(&bytes));
+                        }
+                        Blob::TooLarge(_) => reads.mark_partial(),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A file of the head tree: `None` if there is none, `Err` if it is larger
@@ -525,11 +804,6 @@ fn compose(
 ) -> Result<(String, String), String> {
     let path =
         parse_path(field).ok_or_else(|| format!("`{field}` is not a path fluxgate can follow"))?;
-    if defaults.any_root(&path, sets_global_registry) {
-        return Err(format!(
-            "chart {chart}'s values.yaml sets a `global` registry, which its templates apply in their own way"
-        ));
-    }
     let from = |sub: bool| match (sub, path.first()) {
         (true, Some(Step::Key(key))) => format!("chart {chart}'s subchart `{key}`"),
         _ => format!("chart {chart}"),
@@ -620,10 +894,6 @@ fn compose(
         ));
     }
     Ok((reference, label))
-}
-
-fn part_text(node: &Node) -> bool {
-    node.scalar_text().is_some_and(|t| !t.is_empty()) && !node.is_null()
 }
 
 #[cfg(test)]

@@ -232,8 +232,9 @@ pub fn git_pack_objects(data: &[u8]) -> usize {
 }
 
 /// `chart_archive`: a chart's `.tgz`, read for its own `values.yaml`, and
-/// with its subcharts' (nested archives too), as fluxgate reads archives
-/// from Helm repositories and registries. What comes back is never larger
+/// with its subcharts' (nested archives too) and what its templates read
+/// under `global`, as fluxgate reads archives from Helm repositories and
+/// registries. What comes back is never larger
 /// than asked for, both readings agree on the chart's own values, and no
 /// input panics.
 pub fn chart_archive(data: &[u8]) {
@@ -248,8 +249,14 @@ pub fn chart_archive(data: &[u8]) {
         for (_, values) in &files.subcharts {
             assert!(values.len() <= LIMIT, "{} bytes", values.len());
         }
+        // What templates read under `global` is asked of any text.
+        for key in ["imageRegistry", "image.registry", "a..b", ""] {
+            let _ = files.global_reads.read(key);
+        }
         let limits = crate::yaml::Limits::default();
-        let _ = crate::chart_defaults::defaults::Defaults::parse(files, &limits);
+        if let Ok(defaults) = crate::chart_defaults::defaults::Defaults::parse(files, &limits) {
+            let _ = defaults.global_registries(&[]);
+        }
     }
 }
 

@@ -257,13 +257,14 @@ fn a_tag_only_override_is_checked_with_the_charts_repository() {
 fn what_the_chart_may_do_otherwise_stays_unresolved() {
     let base = pr("http://127.0.0.1:9/charts", ["1", "1", "1"]);
     let mut head = base.clone();
-    // A `global` registry in the release; `valuesFrom` beside the values;
-    // a chart whose default values pin a digest.
+    // A `global` registry in the release that the chart's templates read
+    // beside the image's own; `valuesFrom` beside the values; a chart whose
+    // default values pin a digest.
     head[3] = Entry::file(
         "apps/local.yaml",
         release(
             "local",
-            "./charts/podinfo",
+            "./charts/mirrored",
             "GitRepository\n        name: flux-system",
             "    global:\n      imageRegistry: mirror.test\n    image:\n      tag: \"2\"\n",
         ),
@@ -286,6 +287,11 @@ fn what_the_chart_may_do_otherwise_stays_unresolved() {
             "    image:\n      tag: \"2\"\n",
         ),
     ));
+    head.extend(local_chart("mirrored", "1.0.0", SPLIT_VALUES));
+    head.push(Entry::file(
+        "charts/mirrored/templates/deployment.yaml",
+        "image: {{ .Values.global.imageRegistry | default .Values.image.registry }}/{{ .Values.image.repository }}\n",
+    ));
     head.extend(local_chart(
         "pinned",
         "1.0.0",
@@ -301,7 +307,12 @@ fn what_the_chart_may_do_otherwise_stays_unresolved() {
         assert_eq!(record["status"], "unresolved", "{record:#}");
         record["detail"].as_str().unwrap().to_string()
     };
-    assert!(detail("apps/local.yaml").contains("set a `global` registry"));
+    let local = detail("apps/local.yaml");
+    assert!(
+        local.contains("read `global.imageRegistry` (`mirror.test`")
+            && local.contains("has its own registry `registry.test`"),
+        "{local}"
+    );
     assert!(detail("apps/more.yaml").contains("`valuesFrom`"));
     assert!(detail("apps/pinned.yaml").contains("also pins `image.digest`"));
     assert!(findings(json)

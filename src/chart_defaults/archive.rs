@@ -3,6 +3,7 @@
 //! unpacked: ustar names with their prefix, PAX `path` records and GNU long
 //! names are honoured; anything else is skipped.
 
+use super::global_reads::{is_template, GlobalReads};
 use flate2::read::MultiGzDecoder;
 use std::io::Read;
 
@@ -22,6 +23,9 @@ pub struct ChartFiles {
     /// `charts/<name>/values.yaml`, or from the archive
     /// `charts/<name>-<version>.tgz` that `helm dependency update` leaves.
     pub subcharts: Vec<(String, Vec<u8>)>,
+    /// What the templates of the chart and its subcharts read under
+    /// `global`.
+    pub global_reads: GlobalReads,
 }
 
 /// Subchart archives read at most, and their size: a chart has a few.
@@ -30,31 +34,43 @@ pub const MAX_SUBCHART_ARCHIVE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The chart's own `values.yaml` (not a subchart's), or why there is none.
 pub fn values_yaml(archive: &[u8], max_file: usize) -> Result<Vec<u8>, String> {
-    read_chart(archive, max_file, MAX_UNPACKED_BYTES, false).map(|(_, files, _)| files.values)
+    read_chart(archive, max_file, MAX_UNPACKED_BYTES, Depth::ValuesOnly)
+        .map(|(_, files, _)| files.values)
 }
 
 /// A subchart's archive (in its parent's `charts/`): its name (the top
-/// directory) and its own `values.yaml`.
-pub fn subchart_values(archive: &[u8], max_file: usize) -> Result<(String, Vec<u8>), String> {
-    read_chart(archive, max_file, MAX_UNPACKED_BYTES, false)
-        .map(|(top, files, _)| (top, files.values))
+/// directory), its own `values.yaml` and what its templates read.
+pub fn subchart(archive: &[u8], max_file: usize) -> Result<(String, ChartFiles), String> {
+    read_chart(archive, max_file, MAX_UNPACKED_BYTES, Depth::Nested)
+        .map(|(top, files, _)| (top, files))
 }
 
 /// The chart's own `values.yaml`, its `Chart.yaml` and its subcharts'
 /// `values.yaml` files (one level down). Subchart archives share the
 /// unpacked-bytes bound of the chart's.
 pub fn chart_files(archive: &[u8], max_file: usize) -> Result<ChartFiles, String> {
-    read_chart(archive, max_file, MAX_UNPACKED_BYTES, true).map(|(_, files, _)| files)
+    read_chart(archive, max_file, MAX_UNPACKED_BYTES, Depth::Whole).map(|(_, files, _)| files)
 }
 
-/// Reads `archive` up to `limit` unpacked bytes (with `subcharts`, its
+/// How much of a chart archive is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    /// Its own `values.yaml`, and nothing after it.
+    ValuesOnly,
+    /// Its values and templates (a subchart's archive).
+    Nested,
+    /// Also `Chart.yaml` and its subcharts' values, directories or archives.
+    Whole,
+}
+
+/// Reads `archive` up to `limit` unpacked bytes (read whole, its
 /// subcharts' archives too, from what is left): its top directory, its
 /// files and the unpacked bytes used.
 fn read_chart(
     archive: &[u8],
     max_file: usize,
     limit: u64,
-    subcharts: bool,
+    depth: Depth,
 ) -> Result<(String, ChartFiles, u64), String> {
     let mut stream = MultiGzDecoder::new(archive).take(limit);
     let mut long_name: Option<String> = None;
@@ -69,7 +85,10 @@ fn read_chart(
         // the subcharts after it.
         let more = match read_block(&mut stream, &mut header) {
             Ok(more) => more,
-            Err(_) if found_values => false,
+            Err(_) if found_values => {
+                files.global_reads.mark_partial();
+                false
+            }
             Err(e) => return Err(e),
         };
         if !more || header.iter().all(|&b| b == 0) {
@@ -77,6 +96,7 @@ fn read_chart(
         }
         if !checksum_ok(&header) {
             if found_values {
+                files.global_reads.mark_partial();
                 break;
             }
             return Err("the archive is not a tar file (bad header checksum)".into());
@@ -106,7 +126,7 @@ fn read_chart(
                 if top.is_empty() {
                     top = dir.to_string();
                 }
-                match wanted(rest, subcharts) {
+                match wanted(rest, depth) {
                     // The first one counts, as for a chart read alone.
                     Some(Wanted::Values) if !found_values => {
                         if size > max_file as u64 {
@@ -117,9 +137,13 @@ fn read_chart(
                         }
                         files.values = read_data(&mut stream, size, max_file)?;
                         found_values = true;
-                        if !subcharts {
+                        if depth == Depth::ValuesOnly {
                             break;
                         }
+                    }
+                    Some(Wanted::Template) if size <= max_file as u64 => {
+                        let data = read_data(&mut stream, size, max_file)?;
+                        files.global_reads.scan(&String::from_utf8_lossy(&data));
                     }
                     Some(Wanted::ChartYaml) if size <= max_file as u64 => {
                         files.chart_yaml = Some(read_data(&mut stream, size, max_file)?);
@@ -137,12 +161,18 @@ fn read_chart(
                         let data = read_data(&mut stream, size, limit)?;
                         nested_read += 1;
                         // A broken subchart archive costs only its values.
-                        if let Ok((name, sub, used)) =
-                            read_chart(&data, max_file, nested_left, false)
-                        {
-                            nested_left = nested_left.saturating_sub(used);
-                            files.subcharts.push((name, sub.values));
+                        match read_chart(&data, max_file, nested_left, Depth::Nested) {
+                            Ok((name, sub, used)) => {
+                                nested_left = nested_left.saturating_sub(used);
+                                files.subcharts.push((name, sub.values));
+                                files.global_reads.merge(sub.global_reads);
+                            }
+                            Err(_) => files.global_reads.mark_partial(),
                         }
+                    }
+                    Some(Wanted::Template | Wanted::SubchartArchive) => {
+                        files.global_reads.mark_partial();
+                        skip_data(&mut stream, size)?;
                     }
                     _ => skip_data(&mut stream, size)?,
                 }
@@ -173,15 +203,21 @@ enum Wanted<'a> {
     ChartYaml,
     SubchartValues(&'a str),
     SubchartArchive,
+    Template,
 }
 
-fn wanted(rest: &str, subcharts: bool) -> Option<Wanted<'_>> {
+fn wanted(rest: &str, depth: Depth) -> Option<Wanted<'_>> {
     match rest {
         "values.yaml" => return Some(Wanted::Values),
-        "Chart.yaml" if subcharts => return Some(Wanted::ChartYaml),
+        "Chart.yaml" if depth == Depth::Whole => return Some(Wanted::ChartYaml),
         _ => {}
     }
-    let inside = rest.strip_prefix("charts/").filter(|_| subcharts)?;
+    if depth != Depth::ValuesOnly && is_template(rest) {
+        return Some(Wanted::Template);
+    }
+    let inside = rest
+        .strip_prefix("charts/")
+        .filter(|_| depth == Depth::Whole)?;
     match inside.split_once('/') {
         Some((name, "values.yaml")) if !name.is_empty() => Some(Wanted::SubchartValues(name)),
         None if inside.ends_with(".tgz") => Some(Wanted::SubchartArchive),

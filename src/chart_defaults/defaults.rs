@@ -4,13 +4,19 @@
 //! chart's (Helm lets the parent's values override a subchart's).
 
 use super::archive::ChartFiles;
+use super::global_reads::GlobalReads;
+use super::global_registry::registry_settings;
 use crate::helm_path::{follow, Step};
 use crate::k8s::part;
 use crate::yaml::{Limits, Node, ParsedYaml};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// A chart's default values, parsed.
 pub struct Defaults {
+    /// What the templates of the chart and its subcharts read under
+    /// `global`.
+    pub global_reads: GlobalReads,
     own: ParsedYaml,
     /// By the key the chart's values give the subchart.
     subcharts: Vec<(String, Rc<ParsedYaml>)>,
@@ -19,7 +25,7 @@ pub struct Defaults {
 impl Defaults {
     /// Parses the files read from a chart; only the chart's own values
     /// must parse (a subchart that does not is left out).
-    pub fn parse(files: ChartFiles, limits: &Limits) -> Result<Defaults, String> {
+    pub fn parse(mut files: ChartFiles, limits: &Limits) -> Result<Defaults, String> {
         let own = parse_values(files.values, limits)?;
         let aliases = files
             .chart_yaml
@@ -27,7 +33,7 @@ impl Defaults {
             .map(|text| aliases(&crate::yaml::parse(&text, limits)))
             .unwrap_or_default();
         let mut subcharts = Vec::new();
-        for (name, bytes) in files.subcharts {
+        for (name, bytes) in std::mem::take(&mut files.subcharts) {
             let Ok(parsed) = parse_values(bytes, limits).map(Rc::new) else {
                 continue;
             };
@@ -44,7 +50,11 @@ impl Defaults {
                 }
             }
         }
-        Ok(Defaults { own, subcharts })
+        Ok(Defaults {
+            global_reads: files.global_reads,
+            own,
+            subcharts,
+        })
     }
 
     /// The defaults at `path` (in the chart's values).
@@ -66,12 +76,28 @@ impl Defaults {
         At { own, sub }
     }
 
-    /// Whether the chart's values, or those of the subchart `path` is
-    /// under, satisfy `test` at their roots.
-    pub fn any_root(&self, path: &[Step], test: impl Fn(&Node) -> bool) -> bool {
-        let root = self.at(&[]);
+    /// The registries the defaults set under `global` (non-empty), by
+    /// path below it: the chart's own, over those of the subchart `path`
+    /// is under (Helm gives a subchart its parent's globals).
+    pub fn global_registries(&self, path: &[Step]) -> BTreeMap<String, String> {
+        let own = self.at(&[]).own;
         let sub = self.at(&path[..path.len().min(1)]).sub;
-        root.own.is_some_and(&test) || sub.is_some_and(&test)
+        let mut out = BTreeMap::new();
+        for root in [sub, own].into_iter().flatten() {
+            let Some(global) = root.get("global") else {
+                continue;
+            };
+            for (path, node) in registry_settings(global) {
+                match node
+                    .scalar_text()
+                    .filter(|t| !t.is_empty() && !node.is_null())
+                {
+                    Some(text) => out.insert(path, text.to_string()),
+                    None => out.remove(&path),
+                };
+            }
+        }
+        out
     }
 }
 

@@ -14,6 +14,7 @@ fn defaults(values: &str, subcharts: &[(&str, &str)], chart_yaml: Option<&str>) 
             .iter()
             .map(|(name, values)| (name.to_string(), values.as_bytes().to_vec()))
             .collect(),
+        global_reads: Default::default(),
     };
     Defaults::parse(files, &Limits::default()).unwrap()
 }
@@ -83,10 +84,6 @@ fn what_the_chart_may_do_otherwise_stays_unresolved() {
             "a digest the templates may prefer",
         ),
         (
-            "global: {imageRegistry: mirror.test}\nimage: {repository: r.test/a}",
-            "a global registry",
-        ),
-        (
             "image: {repository: '{{ .Values.base }}/a'}",
             "a template expression",
         ),
@@ -107,27 +104,41 @@ fn what_the_chart_may_do_otherwise_stays_unresolved() {
         "c 1"
     )
     .is_err());
-    // An empty global registry is the chart's way of saying "none".
-    assert!(composed(
-        "image",
-        TAG,
-        "{}",
-        "global: {imageRegistry: ''}\nimage: {repository: r.test/a}"
-    )
-    .is_ok());
 }
 
 #[test]
-fn a_global_registry_in_the_release_is_noticed() {
-    assert!(sets_global_registry(&yaml(
-        "global: {imageRegistry: m.test}"
-    )));
-    assert!(sets_global_registry(&yaml(
-        "global: {image: {registry: m.test}}"
-    )));
-    assert!(!sets_global_registry(&yaml("global: {podLabels: {a: b}}")));
-    assert!(!sets_global_registry(&yaml("global: {imageRegistry: ''}")));
-    assert!(!sets_global_registry(&yaml("image: {registry: m.test}")));
+fn the_charts_global_registries_are_found() {
+    let registries = |values: &str, sub: &[(&str, &str)], path: &str| {
+        let steps = crate::helm_path::parse(path).unwrap();
+        defaults(values, sub, None).global_registries(&steps)
+    };
+    let found = registries(
+        "global: {imageRegistry: m.test, image: {registry: n.test}, podLabels: {a: b}}",
+        &[],
+        "image",
+    );
+    assert_eq!(
+        found.into_iter().collect::<Vec<_>>(),
+        [
+            ("image.registry".to_string(), "n.test".to_string()),
+            ("imageRegistry".to_string(), "m.test".to_string())
+        ]
+    );
+    // An empty one is the chart's way of saying "none".
+    assert!(registries("global: {imageRegistry: ''}", &[], "image").is_empty());
+    assert!(registries("image: {registry: m.test}", &[], "image").is_empty());
+    // A subchart's, under the parent's.
+    let sub = [("redis", "global: {imageRegistry: s.test}")];
+    assert_eq!(
+        registries("{}", &sub, "redis.image")["imageRegistry"],
+        "s.test"
+    );
+    assert!(registries("{}", &sub, "image").is_empty());
+    let parent = "global: {imageRegistry: p.test}";
+    assert_eq!(
+        registries(parent, &sub, "redis.image")["imageRegistry"],
+        "p.test"
+    );
 }
 
 #[test]

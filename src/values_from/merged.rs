@@ -11,6 +11,7 @@
 use super::target::FIELD_MARK as TARGET_MARK;
 use super::{blocks, holders_of, releases_in, single_values_at, Release};
 use crate::changes::ImageUse;
+use crate::chart_defaults::global_registry::registry_settings;
 use crate::deploy::layers::layer_at;
 use crate::deploy::tree::HeadTree;
 use crate::finding::Location;
@@ -492,4 +493,105 @@ fn give_up(image_use: &mut ImageUse, why: &str) {
         None => image_use.site.incomplete = Some(why.to_string()),
     }
     image_use.site.chart_supplies = None;
+}
+
+/// A value the release's merged values set: its text, where it is written,
+/// and which layer wrote it last (for messages).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    pub text: String,
+    pub at: Location,
+    pub from: String,
+}
+
+/// A release's values in merge order, for questions about the values as
+/// Helm will see them.
+pub struct ReleaseValues {
+    layers: Vec<Values>,
+}
+
+impl ReleaseValues {
+    /// The layers of release `name` of `release_file`, when it takes
+    /// values documents.
+    pub fn read(
+        tree: &HeadTree<'_>,
+        release_file: &str,
+        name: &str,
+    ) -> Result<Option<ReleaseValues>, GitError> {
+        Ok(layers(tree, release_file, name)?.map(|layers| ReleaseValues { layers }))
+    }
+
+    /// A release's own `spec.values` (`values`, read from `file`), alone.
+    pub fn spec_only(file: &Rc<LoadedFile>, values: Option<&Node>, name: &str) -> ReleaseValues {
+        let content = match values {
+            Some(root) => Content::Document {
+                file: file.clone(),
+                root: root.clone(),
+                offset: 0,
+            },
+            None => Content::Unknown,
+        };
+        ReleaseValues {
+            layers: vec![Values {
+                layer: Layer::Spec,
+                describe: format!("HelmRelease {name}'s `spec.values`"),
+                content,
+            }],
+        }
+    }
+
+    /// The scalar the last layer that sets `path` (`image.registry`) gives
+    /// it; empty and null values set nothing (charts read them as unset).
+    pub fn last_at(&self, path: &str) -> Option<Setting> {
+        let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
+        for values in self.layers.iter().rev() {
+            let setting = |text: &str, at: Location| Setting {
+                text: text.to_string(),
+                at,
+                from: values.describe.clone(),
+            };
+            match &values.content {
+                Content::Single { target, text, at } if target == path => {
+                    return (!text.is_empty()).then(|| setting(text, at.clone()));
+                }
+                Content::Document { file, root, offset } => {
+                    let map = if parent.is_empty() {
+                        Some(root)
+                    } else {
+                        crate::helm_path::follow_written(root, parent)
+                    };
+                    // Set here, even empty: it hides the layers before.
+                    if map.and_then(|m| m.get(key)).is_none() {
+                        continue;
+                    }
+                    let (text, node) = part(map?, key)?;
+                    let span = Span::new(node.span.start + offset, node.span.end + offset);
+                    return Some(setting(text, Location::new(&file.source, span)));
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Every registry the values set under `global` (`imageRegistry`,
+    /// `image.registry`), by its path below `global`, the last layer
+    /// winning.
+    pub fn global_registries(&self) -> BTreeMap<String, Setting> {
+        let mut paths = std::collections::BTreeSet::new();
+        for values in &self.layers {
+            if let Content::Document { root, .. } = &values.content {
+                if let Some(global) = root.get("global") {
+                    paths.extend(registry_settings(global).into_iter().map(|(path, _)| path));
+                }
+            }
+        }
+        paths
+            .into_iter()
+            .filter_map(|path| {
+                let setting = self.last_at(&format!("global.{path}"))?;
+                Some((path, setting))
+            })
+            .collect()
+    }
 }
