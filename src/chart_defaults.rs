@@ -1,12 +1,14 @@
 //! Helm values images that leave a part to the chart: a tag-only map
 //! (`values: {image: {tag: "1.2"}}`, the most common override of a chart's
 //! image) leaves the repository, a repository-only map or a bare string the
-//! tag. The part comes from the chart's own default values: fluxgate reads
-//! them from the chart the release installs (its archive from the Helm
-//! repository or OCI registry, or its directory when the chart is in this
-//! repository) and checks the image that will deploy. Where it cannot be
-//! sure what the chart makes of the values, the reference stays unresolved
-//! and says why: a guess could be a false "exists".
+//! tag, a map without `registry` the chart's default registry. The part
+//! comes from the chart's own default values: fluxgate reads them from the
+//! chart the release installs (its archive from the Helm repository or OCI
+//! registry, or its directory when the chart is in this repository) and
+//! checks the image that will deploy. A `global` registry the release sets
+//! is weighed against the chart's templates ([`global_registry`]). Where it
+//! cannot be sure what the chart makes of the values, the reference stays
+//! unresolved and says why: a guess could be a false "exists".
 
 pub mod archive;
 pub mod defaults;
@@ -97,9 +99,19 @@ pub fn complete(
             Ok(release) => ReleaseGlobals::read(cx.tree, release, &path, &name)?,
             Err(_) => ReleaseGlobals::default(),
         };
-        if release_globals.is_empty() {
-            indices.retain(|&index| waits_for_chart(&uses[index]));
-        }
+        // A complete image waits for its chart when a `global` registry
+        // may move it, or (when charts are fetched) when its values leave
+        // the registry to the chart's default.
+        let online = cx.checker.is_some();
+        indices.retain(|&index| {
+            let image_use = &uses[index];
+            waits_for_chart(image_use)
+                || release.as_ref().is_ok_and(|release| {
+                    values_map_at(image_use, release.values.as_ref())
+                        && (!release_globals.is_empty()
+                            || online && !release_globals.sets_registry(image_use))
+                })
+        });
         if !indices.is_empty() {
             found.push((indices, release));
             globals.push(release_globals);
@@ -128,8 +140,10 @@ pub fn complete(
             let waiting = waits_for_chart(image_use);
             let outcome = match (&plan, &values) {
                 // Nothing is checked offline: the reference is kept, and
-                // says what was not weighed.
-                (_, Err(_)) if !waiting && cx.checker.is_none() => Ok((
+                // says what was not weighed. Without a `global` registry,
+                // a chart that cannot be read leaves the image as written
+                // (as before: flagging every such image would be noise).
+                (_, Err(_)) if !waiting && (cx.checker.is_none() || release_globals.is_empty()) => Ok((
                     image_use.site.reference.clone().unwrap_or_default(),
                     release_globals.offline_note(),
                 )),
@@ -208,6 +222,15 @@ impl ReleaseGlobals {
         self.set.is_empty() && self.targeted.is_none()
     }
 
+    /// Whether the release's values set the registry of the image (even
+    /// empty).
+    fn sets_registry(&self, image_use: &ImageUse) -> bool {
+        let path = values_path(image_use).unwrap_or_default();
+        self.values
+            .as_ref()
+            .is_some_and(|values| values.sets(&format!("{path}.registry")))
+    }
+
     /// Where the first `global` registry is set, saying it was not weighed
     /// with `--offline`.
     fn offline_note(&self) -> Vec<(Location, String)> {
@@ -281,7 +304,7 @@ fn deploys_as(
         )?;
         reference = composed;
         labels.push((plan.chart_at.clone(), label));
-    } else if !values_map_at(image_use, plan, &path) {
+    } else if !values_map_at(image_use, plan.release_values.as_ref()) {
         // A string image, or one in a list: charts do not put a `global`
         // registry before those.
         return Ok((reference, labels));
@@ -294,45 +317,49 @@ fn deploys_as(
     }
     let steps =
         parse_path(&path).ok_or_else(|| format!("`{path}` is not a path fluxgate can follow"))?;
+    // The image's own registry: its values' (even empty: that clears the
+    // chart's), else the chart's default beside it, since Helm merges the
+    // release's values over the chart's.
+    let registry_path = format!("{path}.registry");
+    let values = globals.values.as_ref();
+    let (own, from_defaults) = if values.is_some_and(|v| v.sets(&registry_path)) {
+        let own = values.and_then(|v| v.last_at(&registry_path));
+        (own.map(|setting| setting.text), false)
+    } else {
+        let own = defaults.at(&steps).part("registry");
+        (own.map(|(registry, _)| registry.to_string()), true)
+    };
+    let own = own.map(|registry| registry.trim_end_matches('/').to_string());
+    let rest = match &own {
+        // The reference was made without the chart's default registry.
+        Some(_) if from_defaults && !waits_for_chart(image_use) => reference.clone(),
+        Some(own) => reference
+            .strip_prefix(own.as_str())
+            .and_then(|rest| rest.strip_prefix('/'))
+            .ok_or_else(|| {
+                format!("`{reference}` does not start with the image's registry `{own}`")
+            })?
+            .to_string(),
+        None => reference.clone(),
+    };
     let in_effect = global_registry::in_effect(
         globals.set.clone(),
         defaults.global_registries(&steps),
         &plan.chart,
         &plan.chart_at,
     );
-    if in_effect.is_empty() {
-        return Ok((reference, labels));
-    }
-    // The registry the image has without them: its values', else the
-    // chart's default beside it (Helm merges the release's values over
-    // the chart's).
-    let own = globals
-        .values
-        .as_ref()
-        .and_then(|values| values.last_at(&format!("{path}.registry")))
-        .map(|setting| setting.text)
-        .or_else(|| {
-            defaults
-                .at(&steps)
-                .part("registry")
-                .map(|(registry, _)| registry.to_string())
-        });
-    let own = own.map(|registry| registry.trim_end_matches('/').to_string());
-    let rest = match &own {
-        Some(own) => reference
-            .strip_prefix(own.as_str())
-            .and_then(|rest| rest.strip_prefix('/'))
-            .unwrap_or(&reference)
-            .to_string(),
-        None => reference.clone(),
+    let outcome = if in_effect.is_empty() {
+        Outcome::Keep(None)
+    } else {
+        global_registry::weigh(
+            &rest,
+            own.as_deref(),
+            &in_effect,
+            &defaults.global_reads,
+            &plan.chart,
+        )
     };
-    match global_registry::weigh(
-        &rest,
-        own.as_deref(),
-        &in_effect,
-        &defaults.global_reads,
-        &plan.chart,
-    ) {
+    match outcome {
         Outcome::Keep(note) => {
             let deployed = match &own {
                 Some(own) => format!("{own}/{rest}"),
@@ -342,7 +369,7 @@ fn deploys_as(
                 labels.push((
                     plan.chart_at.clone(),
                     format!(
-                        "registry `{}` from the default values of chart {} (`{path}.registry`)",
+                        "registry `{}` from the default values of chart {} (`{registry_path}`)",
                         own.unwrap_or_default(),
                         plan.chart
                     ),
@@ -361,7 +388,7 @@ fn deploys_as(
 
 /// Whether the image stands at a `{registry, repository, tag}` map of the
 /// release's values (not a string).
-fn values_map_at(image_use: &ImageUse, plan: &Plan, path: &str) -> bool {
+fn values_map_at(image_use: &ImageUse, release_values: Option<&Node>) -> bool {
     if image_use.values_path.is_some() {
         // Set with `targetPath` at a part of a map, or merged across
         // layers (only maps are).
@@ -377,8 +404,8 @@ fn values_map_at(image_use: &ImageUse, plan: &Plan, path: &str) -> bool {
             None => true,
         };
     }
-    plan.release_values
-        .as_ref()
+    let path = values_path(image_use).unwrap_or_default();
+    release_values
         .and_then(|values| crate::helm_path::follow_written(values, path))
         .is_some_and(|node| node.as_mapping().is_some())
 }

@@ -212,10 +212,12 @@ fn images_are_checked_where_the_charts_templates_pull_them_from() {
     assert_eq!(out.code, 1, "{json:#}");
 }
 
-/// A release without a `global` registry: its complete images are checked
-/// as written and its chart is not fetched for them.
+/// A release without a `global` registry: complete images that name their
+/// registry are checked as written, without fetching the chart; one that
+/// leaves it to the chart takes the chart's default registry (Helm merges
+/// the release's values over the chart's).
 #[test]
-fn without_a_global_registry_the_chart_is_not_read() {
+fn without_a_global_registry_only_the_charts_default_registry_counts() {
     let registry = TestRegistry::plain();
     registry.push(&OciLayout::image("linux", "amd64"), "acme/app:2");
     let server = chart_repository();
@@ -231,6 +233,15 @@ fn without_a_global_registry_the_chart_is_not_read() {
                     "",
                 ),
             ),
+            Entry::file(
+                "apps/plain.yaml",
+                release(
+                    "plain",
+                    "plain-app",
+                    &format!("    image:\n      repository: acme/app\n      tag: \"{tag}\"\n"),
+                    "",
+                ),
+            ),
         ]
     };
     let repo = fleet_repo("global-registry-none", &tree("1"), &tree("2"));
@@ -239,6 +250,11 @@ fn without_a_global_registry_the_chart_is_not_read() {
     assert_eq!(app["reference"], "registry.test/acme/app:2", "{app:#}");
     assert_eq!(app["status"], "exists", "{app:#}");
     assert_eq!(server.count("GET", "/charts/bitnami-app-1.0.0.tgz"), 0);
+    // As written it is `docker.io/acme/app:2`.
+    let plain = record(&out.json, "apps/plain.yaml", "spec.values.image");
+    assert_eq!(plain["reference"], "registry.test/acme/app:2", "{plain:#}");
+    assert_eq!(plain["status"], "exists", "{plain:#}");
+    assert_eq!(server.count("GET", "/charts/plain-app-1.0.0.tgz"), 1);
     assert_eq!(out.code, 0, "{:#}", out.json);
 }
 

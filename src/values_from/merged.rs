@@ -574,6 +574,24 @@ impl ReleaseValues {
         None
     }
 
+    /// Whether some layer sets `path`, even empty or null (which hides
+    /// the chart's default).
+    pub fn sets(&self, path: &str) -> bool {
+        let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
+        self.layers.iter().any(|values| match &values.content {
+            Content::Single { target, .. } => target == path,
+            Content::Document { root, .. } => {
+                let map = if parent.is_empty() {
+                    Some(root)
+                } else {
+                    crate::helm_path::follow_written(root, parent)
+                };
+                map.and_then(|m| m.get(key)).is_some()
+            }
+            Content::Unknown => false,
+        })
+    }
+
     /// Every registry the values set under `global` (`imageRegistry`,
     /// `image.registry`), by its path below `global`, the last layer
     /// winning.
