@@ -322,6 +322,19 @@ fn deploys_as(
     // release's values over the chart's.
     let registry_path = format!("{path}.registry");
     let values = globals.values.as_ref();
+    // A digest in the chart's defaults that the values leave in place
+    // merges into the image too: templates that use it ignore the tag.
+    let digest_path = format!("{path}.digest");
+    if !waits_for_chart(image_use)
+        && !reference.contains('@')
+        && !values.is_some_and(|v| v.sets(&digest_path))
+        && defaults.at(&steps).part("digest").is_some()
+    {
+        return Err(format!(
+            "chart {}'s values.yaml pins `{digest_path}`, which the release's values leave in place and its templates may use instead of the tag",
+            plan.chart
+        ));
+    }
     let (own, from_defaults) = if values.is_some_and(|v| v.sets(&registry_path)) {
         let own = values.and_then(|v| v.last_at(&registry_path));
         (own.map(|setting| setting.text), false)

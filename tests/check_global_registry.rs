@@ -63,7 +63,19 @@ fn chart_repository() -> FaultServer {
             ),
         ],
     );
-    let index = "apiVersion: v1\nentries:\n  bitnami-app:\n  - name: bitnami-app\n    version: 1.0.0\n    urls: [bitnami-app-1.0.0.tgz]\n  plain-app:\n  - name: plain-app\n    version: 1.0.0\n    urls: [plain-app-1.0.0.tgz]\n";
+    let pinned = helm_chart_archive_with(
+        "pinned-app",
+        "apiVersion: v2\nname: pinned-app\nversion: 1.0.0\n",
+        &[(
+            "values.yaml",
+            format!(
+                "image:\n  registry: registry.test\n  repository: acme/app\n  tag: \"1\"\n  digest: sha256:{}\n",
+                "0".repeat(64)
+            )
+            .as_bytes(),
+        )],
+    );
+    let index = "apiVersion: v1\nentries:\n  pinned-app:\n  - name: pinned-app\n    version: 1.0.0\n    urls: [pinned-app-1.0.0.tgz]\n  bitnami-app:\n  - name: bitnami-app\n    version: 1.0.0\n    urls: [bitnami-app-1.0.0.tgz]\n  plain-app:\n  - name: plain-app\n    version: 1.0.0\n    urls: [plain-app-1.0.0.tgz]\n";
     let gzip = [("content-type", "application/gzip")];
     FaultServer::start(vec![
         Route::new(
@@ -80,6 +92,11 @@ fn chart_repository() -> FaultServer {
             "GET",
             "/charts/plain-app-1.0.0.tgz",
             Behaviour::respond(200, &gzip, plain),
+        ),
+        Route::new(
+            "GET",
+            "/charts/pinned-app-1.0.0.tgz",
+            Behaviour::respond(200, &gzip, pinned),
         ),
     ])
 }
@@ -259,7 +276,8 @@ fn without_a_global_registry_only_the_charts_default_registry_counts() {
 }
 
 /// A `global` registry set with `targetPath` (not read) leaves the image
-/// unresolved; with `--offline` (no chart is read, nothing is checked) the
+/// unresolved, as does a digest the chart's defaults pin beside a tag the
+/// release sets; with `--offline` (no chart is read, nothing is checked) the
 /// image keeps the reference it is written with.
 #[test]
 fn what_cannot_be_weighed_is_said() {
@@ -284,6 +302,15 @@ fn what_cannot_be_weighed_is_said() {
             ),
             Entry::file("apps/versions.yaml", versions),
             Entry::file(
+                "apps/pinned.yaml",
+                release(
+                    "pinned",
+                    "pinned-app",
+                    &format!("    image:\n      repository: acme/app\n      tag: \"{tag}\"\n"),
+                    "",
+                ),
+            ),
+            Entry::file(
                 "apps/offline.yaml",
                 release(
                     "offline",
@@ -303,6 +330,11 @@ fn what_cannot_be_weighed_is_said() {
         detail.contains("`global.imageRegistry` from ConfigMap versions, key `mirror`"),
         "{detail}"
     );
+
+    let pinned = record(&out.json, "apps/pinned.yaml", "spec.values.image");
+    assert_eq!(pinned["status"], "unresolved", "{pinned:#}");
+    let detail = pinned["detail"].as_str().unwrap();
+    assert!(detail.contains("pins `image.digest`"), "{detail}");
 
     let env = support::isolated::Isolated::new();
     let config = env.config(&registry.host(), None, "");
