@@ -242,7 +242,7 @@ pub fn check(args: &CheckArgs) -> Result<Report, AppError> {
     };
     values_from::merged::apply(&mut image_uses, &head_tree)?;
     values_from::set_by_target::complete(&mut image_uses, &head_tree)?;
-    if chart_defaults::wanted(&image_uses) {
+    if chart_defaults::wanted(&image_uses, checker.is_some()) {
         let has_chart_at = |dir: &str| repo.has_file(head, &format!("{dir}/Chart.yaml"));
         let cx = chart_defaults::Context {
             tree: &head_tree,

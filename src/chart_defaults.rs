@@ -48,11 +48,14 @@ pub struct Context<'a> {
     pub limits: &'a Limits,
 }
 
-/// Whether any of `uses` waits for a chart's defaults, or may deploy
-/// from a `global` registry its release sets.
-pub fn wanted(uses: &[ImageUse]) -> bool {
+/// Whether any of `uses` waits for a chart's defaults, or (when charts
+/// are fetched) may deploy otherwise than written: from a `global`
+/// registry its release sets, or the chart's default registry. Offline
+/// nothing is checked, so complete images are not weighed (and a full
+/// tree's releases are not parsed again for it).
+pub fn wanted(uses: &[ImageUse], online: bool) -> bool {
     uses.iter()
-        .any(|u| waits_for_chart(u) || is_values_image(u))
+        .any(|u| waits_for_chart(u) || online && is_values_image(u))
 }
 
 /// Completes the images of `uses` that wait for their charts' defaults,
@@ -68,7 +71,7 @@ pub fn complete(
     let mut releases: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (index, image_use) in uses.iter_mut().enumerate() {
         let waiting = waits_for_chart(image_use);
-        if !waiting && !is_values_image(image_use) {
+        if !waiting && !(cx.checker.is_some() && is_values_image(image_use)) {
             continue;
         }
         if image_use.kind == "HelmRelease" && values_path(image_use).is_some() {
@@ -100,16 +103,15 @@ pub fn complete(
             Err(_) => ReleaseGlobals::default(),
         };
         // A complete image waits for its chart when a `global` registry
-        // may move it, or (when charts are fetched) when its values leave
-        // the registry to the chart's default.
-        let online = cx.checker.is_some();
+        // may move it, or when its values leave the registry to the
+        // chart's default.
         indices.retain(|&index| {
             let image_use = &uses[index];
             waits_for_chart(image_use)
                 || release.as_ref().is_ok_and(|release| {
                     values_map_at(image_use, release.values.as_ref())
                         && (!release_globals.is_empty()
-                            || online && !release_globals.sets_registry(image_use))
+                            || !release_globals.sets_registry(image_use))
                 })
         });
         if !indices.is_empty() {
@@ -139,13 +141,12 @@ pub fn complete(
             let image_use = &mut uses[index];
             let waiting = waits_for_chart(image_use);
             let outcome = match (&plan, &values) {
-                // Nothing is checked offline: the reference is kept, and
-                // says what was not weighed. Without a `global` registry,
-                // a chart that cannot be read leaves the image as written
-                // (as before: flagging every such image would be noise).
-                (_, Err(_)) if !waiting && (cx.checker.is_none() || release_globals.is_empty()) => Ok((
+                // Without a `global` registry, a chart that cannot be read
+                // leaves the image as written (as before: flagging every
+                // such image would be noise).
+                (_, Err(_)) if !waiting && release_globals.is_empty() => Ok((
                     image_use.site.reference.clone().unwrap_or_default(),
-                    release_globals.offline_note(),
+                    Vec::new(),
                 )),
                 (Err(why), _) | (_, Err(why)) if !waiting => Err(format!(
                     "the release sets {}, which its chart's templates may put before the image's own registry, and the chart could not be read to tell: {why}",
@@ -229,21 +230,6 @@ impl ReleaseGlobals {
         self.values
             .as_ref()
             .is_some_and(|values| values.sets(&format!("{path}.registry")))
-    }
-
-    /// Where the first `global` registry is set, saying it was not weighed
-    /// with `--offline`.
-    fn offline_note(&self) -> Vec<(Location, String)> {
-        let Some((_, setting)) = self.set.iter().next() else {
-            return Vec::new();
-        };
-        vec![(
-            setting.at.clone(),
-            format!(
-                "the release sets {}: whether the chart's templates put it before the image's own registry is not weighed with `--offline` (the chart is not read)",
-                self.describe()
-            ),
-        )]
     }
 
     /// `global.imageRegistry` (`mirror.acme.io`), for messages.
