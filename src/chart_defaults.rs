@@ -71,7 +71,7 @@ pub fn complete(
     let mut releases: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (index, image_use) in uses.iter_mut().enumerate() {
         let waiting = waits_for_chart(image_use);
-        if !waiting && !(cx.checker.is_some() && is_values_image(image_use)) {
+        if !(waiting || cx.checker.is_some() && is_values_image(image_use)) {
             continue;
         }
         if image_use.kind == "HelmRelease" && values_path(image_use).is_some() {

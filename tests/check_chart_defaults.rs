@@ -12,7 +12,7 @@ mod support;
 
 use fault_server::{Behaviour, FaultServer, Route};
 use registry::{base64_std, helm_chart_archive, helm_chart_archive_with, OciLayout, TestRegistry};
-use support::gitrepo::{fleet_repo, local_chart, repo_from_entries, Entry};
+use support::gitrepo::{fleet_repo, helm_release, local_chart, repo_from_entries, Entry};
 use support::isolated::{findings, image, Isolated};
 
 const CHART_VALUES: &str = "replicaCount: 1\nimage:\n  repository: registry.test/acme/podinfo\n  tag: \"\"\n  pullPolicy: IfNotPresent\n";
@@ -22,23 +22,12 @@ const SPLIT_VALUES: &str =
     "image:\n  registry: registry.test\n  repository: acme/podinfo\n  tag: 6.5.0\n";
 
 fn release(name: &str, chart: &str, source: &str, values: &str) -> String {
-    format!(
-        "apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: {name}
-  namespace: apps
-spec:
-  interval: 10m
-  chart:
-    spec:
-      chart: {chart}
-      version: 6.5.4
-      sourceRef:
-        kind: {source}
-        namespace: flux-system
-  values:
-{values}"
+    helm_release(
+        name,
+        chart,
+        "6.5.4",
+        &format!("{source}\n        namespace: flux-system"),
+        &format!("  values:\n{values}"),
     )
 }
 

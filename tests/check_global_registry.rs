@@ -13,7 +13,7 @@ mod support;
 
 use fault_server::{Behaviour, FaultServer, Route};
 use registry::{helm_chart_archive_with, OciLayout, TestRegistry};
-use support::gitrepo::{fleet_repo, Entry};
+use support::gitrepo::{fleet_repo, helm_release, Entry};
 use support::isolated::run_against;
 
 /// bitnami's image helper, as its `common` library chart ships it.
@@ -107,25 +107,15 @@ fn repository(url: &str) -> String {
     )
 }
 
+/// A release of `chart` from the repository `charts`, with `more_spec`
+/// (`valuesFrom:`) before its `values`.
 fn release(name: &str, chart: &str, values: &str, more_spec: &str) -> String {
-    format!(
-        "apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: {name}
-  namespace: apps
-spec:
-  interval: 10m
-  chart:
-    spec:
-      chart: {chart}
-      version: 1.0.0
-      sourceRef:
-        kind: HelmRepository
-        name: charts
-        namespace: flux-system
-{more_spec}  values:
-{values}"
+    helm_release(
+        name,
+        chart,
+        "1.0.0",
+        "HelmRepository\n        name: charts\n        namespace: flux-system",
+        &format!("{more_spec}  values:\n{values}"),
     )
 }
 

@@ -10,33 +10,20 @@ mod registry;
 mod support;
 
 use registry::{OciLayout, TestRegistry};
-use support::gitrepo::{fleet_repo, local_chart, places, repo_from_entries, Entry, FLEET_SOURCE};
+use support::gitrepo::{
+    fleet_repo, helm_release, local_chart, places, repo_from_entries, Entry, FLEET_SOURCE,
+};
 use support::isolated::{run_against, Isolated};
 
 fn release(name: &str, tag: &str, renderers: &str) -> String {
-    format!(
-        "apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: {name}
-  namespace: apps
-spec:
-  interval: 10m
-  chart:
-    spec:
-      chart: app
-      version: 1.0.0
-      sourceRef:
-        kind: HelmRepository
-        name: charts
-  values:
-    image:
-      repository: registry.test/upstream/{name}
-      tag: \"{tag}\"
-  postRenderers:
-    - kustomize:
-        images:
-{renderers}"
+    helm_release(
+        name,
+        "app",
+        "1.0.0",
+        "HelmRepository\n        name: charts",
+        &format!(
+            "  values:\n    image:\n      repository: registry.test/upstream/{name}\n      tag: \"{tag}\"\n  postRenderers:\n    - kustomize:\n        images:\n{renderers}"
+        ),
     )
 }
 

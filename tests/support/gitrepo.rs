@@ -208,6 +208,29 @@ pub fn fleet_repo(name: &str, base: &[Entry], head: &[Entry]) -> tempfile::TempD
 /// repository of [`fleet_repo`].
 pub const FLEET_SOURCE: &str = "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  url: https://git.example.invalid/platform/fleet.git\n";
 
+/// A HelmRelease `name` in namespace `apps` installing `chart` at
+/// `version` from `source` (its `sourceRef` lines after `kind: `, as
+/// `HelmRepository\n        name: charts`), then `rest` (the spec's other
+/// fields, indented two spaces: `values:`, `valuesFrom:`).
+pub fn helm_release(name: &str, chart: &str, version: &str, source: &str, rest: &str) -> String {
+    format!(
+        "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: {name}
+  namespace: apps
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: {chart}
+      version: {version}
+      sourceRef:
+        kind: {source}
+{rest}"
+    )
+}
+
 /// A chart in `charts/<name>/` of the repository, with `values` as its
 /// `values.yaml`.
 pub fn local_chart(name: &str, version: &str, values: &str) -> [Entry; 2] {
