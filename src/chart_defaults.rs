@@ -330,8 +330,14 @@ fn deploys_as(
     };
     let own = own.map(|registry| registry.trim_end_matches('/').to_string());
     let rest = match &own {
-        // The reference was made without the chart's default registry.
-        Some(_) if from_defaults && !waits_for_chart(image_use) => reference.clone(),
+        // Written without the chart's default registry (a tag-only image
+        // was completed with it).
+        Some(own) if from_defaults => reference
+            .strip_prefix(own.as_str())
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|_| waits_for_chart(image_use))
+            .unwrap_or(&reference)
+            .to_string(),
         Some(own) => reference
             .strip_prefix(own.as_str())
             .and_then(|rest| rest.strip_prefix('/'))

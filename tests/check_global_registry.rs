@@ -227,6 +227,7 @@ fn images_are_checked_where_the_charts_templates_pull_them_from() {
 fn without_a_global_registry_only_the_charts_default_registry_counts() {
     let registry = TestRegistry::plain();
     registry.push(&OciLayout::image("linux", "amd64"), "acme/app:2");
+    registry.push(&OciLayout::image("linux", "amd64"), "acme/other:1");
     let server = chart_repository();
     let tree = |tag: &str| {
         vec![
@@ -249,6 +250,16 @@ fn without_a_global_registry_only_the_charts_default_registry_counts() {
                     "",
                 ),
             ),
+            // A repository-only override: the chart's tag and registry.
+            Entry::file(
+                "apps/repository-only.yaml",
+                release(
+                    "repository-only",
+                    "plain-app",
+                    &format!("    image:\n      repository: acme/{}\n", if tag == "1" { "app" } else { "other" }),
+                    "",
+                ),
+            ),
         ]
     };
     let repo = fleet_repo("global-registry-none", &tree("1"), &tree("2"));
@@ -261,6 +272,12 @@ fn without_a_global_registry_only_the_charts_default_registry_counts() {
     let plain = record(&out.json, "apps/plain.yaml", "spec.values.image");
     assert_eq!(plain["reference"], "registry.test/acme/app:2", "{plain:#}");
     assert_eq!(plain["status"], "exists", "{plain:#}");
+    let other = record(&out.json, "apps/repository-only.yaml", "spec.values.image");
+    assert_eq!(
+        other["reference"], "registry.test/acme/other:1",
+        "{other:#}"
+    );
+    assert_eq!(other["status"], "exists", "{other:#}");
     assert_eq!(server.count("GET", "/charts/plain-app-1.0.0.tgz"), 1);
     assert_eq!(out.code, 0, "{:#}", out.json);
 }
