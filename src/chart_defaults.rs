@@ -200,7 +200,7 @@ impl ReleaseGlobals {
             .find(|entry| {
                 entry.target.as_deref().is_some_and(|target| {
                     target.starts_with("global.")
-                        && target.to_ascii_lowercase().contains("registry")
+                        && target.to_ascii_lowercase().ends_with("registry")
                 })
             })
             .map(|entry| {

@@ -74,7 +74,8 @@ pub fn registry_settings(global: &Node) -> Vec<(String, &Node)> {
             };
             if value.as_mapping().is_some() {
                 walk(value, &path, out);
-            } else if key.to_ascii_lowercase().contains("registry") {
+            } else if key.to_ascii_lowercase().ends_with("registry") {
+                // `imageRegistry`, `registry`; not `registrySecret`.
                 out.push((path, value));
             }
         }

@@ -113,7 +113,7 @@ fn the_charts_global_registries_are_found() {
         defaults(values, sub, None).global_registries(&steps)
     };
     let found = registries(
-        "global: {imageRegistry: m.test, image: {registry: n.test}, podLabels: {a: b}}",
+        "global: {imageRegistry: m.test, image: {registry: n.test}, registrySecret: s, podLabels: {a: b}}",
         &[],
         "image",
     );
