@@ -19,6 +19,13 @@ static GLOBAL_INDEX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"\bglobal\)?\s+"([A-Za-z_][A-Za-z0-9_]*)""#).expect("a valid pattern")
 });
 
+/// `{{ with .Values.global }}`, `{{ $g := .Values.global }}`: `global`
+/// taken whole, its keys then read without naming it.
+static GLOBAL_SCOPE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\bwith|:?=)\s*\(?\s*\$?\.?(?:Values\.)?global\s*\)?\s*-?\}\}")
+        .expect("a valid pattern")
+});
+
 /// bitnami's `common.images.image` (and the many charts that copy it):
 /// `global.imageRegistry`, when set, wins over the image's own registry.
 static GLOBAL_FIRST: LazyLock<Regex> = LazyLock::new(|| {
@@ -42,6 +49,8 @@ pub struct GlobalReads {
     /// Some template was not read (too large, a broken archive): that
     /// nothing reads a setting is then not known.
     partial: bool,
+    /// Some template takes `global` whole into a scope or a variable.
+    scoped: bool,
 }
 
 /// How the chart treats a `global` registry setting.
@@ -72,6 +81,7 @@ impl GlobalReads {
             *self.words.entry(word.to_string()).or_default() += 1;
         }
         self.global_first += GLOBAL_FIRST.find_iter(template).count();
+        self.scoped |= GLOBAL_SCOPE.is_match(template);
     }
 
     /// How the templates treat `global.<key>` (`key`: `imageRegistry`).
@@ -92,9 +102,10 @@ impl GlobalReads {
             .filter(|(path, _)| related(path))
             .map(|(_, count)| count)
             .sum();
-        // A one-key setting is also read wherever its name appears.
+        // A one-key setting is also read wherever its name appears; a
+        // longer one wherever `global` is taken whole.
         let word_reads = if key.contains('.') {
-            0
+            usize::from(self.scoped)
         } else {
             self.words.get(key).copied().unwrap_or_default()
         };
@@ -121,6 +132,7 @@ impl GlobalReads {
     /// Takes in another chart's reads (a subchart's).
     pub fn merge(&mut self, other: GlobalReads) {
         self.partial |= other.partial;
+        self.scoped |= other.scoped;
         for (path, count) in other.paths {
             *self.paths.entry(path).or_default() += count;
         }
@@ -207,6 +219,21 @@ mod tests {
         let nested = reads(&["{{ with .Values.global.image }}{{ .registry }}{{ end }}"]);
         assert_eq!(nested.read("image.registry"), GlobalRead::Unknown);
         assert_eq!(nested.read("imageRegistry"), GlobalRead::Ignored);
+        // `global` taken whole: its keys are read without naming it.
+        for scope in [
+            "{{- with .Values.global }}{{ .image.registry }}{{ end }}",
+            "{{ $g := .Values.global -}}{{ $g.image.registry }}",
+            "{{ with $.Values.global }}x{{ end }}",
+        ] {
+            assert_eq!(
+                reads(&[scope]).read("image.registry"),
+                GlobalRead::Unknown,
+                "{scope}"
+            );
+        }
+        // Passed whole to a helper, which names what it reads.
+        let passed = reads(&[r#"{{ include "x" (dict "global" .Values.global) }}"#]);
+        assert_eq!(passed.read("image.registry"), GlobalRead::Ignored);
     }
 
     #[test]
