@@ -277,6 +277,21 @@ fn deploys_as(
                 return Err(why);
             }
         }
+        // `tag: ""` (or null) in the release's values replaces the
+        // chart's default tag: the templates then choose one.
+        let supplied = match image_use.site.chart_supplies {
+            Some(ChartSupplies::Tag) => "tag",
+            _ => "repository",
+        };
+        let supplied_path = format!("{path}.{supplied}");
+        if globals.values.as_ref().is_some_and(|values| {
+            values.sets(&supplied_path) && values.last_at(&supplied_path).is_none()
+        }) {
+            return Err(format!(
+                "the release's values set `{supplied_path}` empty, which replaces chart {}'s default: its templates choose the {supplied} (a tag is often the chart's appVersion)",
+                plan.chart
+            ));
+        }
         let (composed, label) = compose(
             &path,
             &reference,

@@ -277,6 +277,16 @@ fn what_the_chart_may_do_otherwise_stays_unresolved() {
         ),
     ));
     head.extend(local_chart("mirrored", "1.0.0", SPLIT_VALUES));
+    // `tag: ""` replaces the chart's default tag (6.5.0 there).
+    head.push(Entry::file(
+        "apps/emptied.yaml",
+        release(
+            "emptied",
+            "./charts/mirrored",
+            "GitRepository\n        name: flux-system",
+            "    image:\n      repository: acme/podinfo\n      tag: \"\"\n",
+        ),
+    ));
     head.push(Entry::file(
         "charts/mirrored/templates/deployment.yaml",
         "image: {{ .Values.global.imageRegistry | default .Values.image.registry }}/{{ .Values.image.repository }}\n",
@@ -307,7 +317,9 @@ fn what_the_chart_may_do_otherwise_stays_unresolved() {
     assert!(findings(json)
         .iter()
         .all(|(rule, _, _)| rule == "image-unresolved"));
-    assert_eq!(findings(json).len(), 3, "{json:#}");
+    let emptied = detail("apps/emptied.yaml");
+    assert!(emptied.contains("set `image.tag` empty"), "{emptied}");
+    assert_eq!(findings(json).len(), 4, "{json:#}");
 }
 
 /// An index may list archive URLs that carry a token (a presigned query):
