@@ -896,12 +896,16 @@ fn compose(
                 .ok_or_else(|| {
                     format!("chart {chart}'s values.yaml has no `{field}.repository`")
                 })?;
-            let registry = release_values
+            // The release's own `registry`, even empty (which clears the
+            // chart's), else the chart's.
+            let registry = match release_values
                 .and_then(|values| follow(values, &path))
-                .and_then(|map| part(map, "registry"))
-                .map(|(registry, _)| registry)
-                .or_else(|| here.part("registry").map(|(registry, _)| registry))
-                .map(|registry| registry.trim_end_matches('/'));
+                .filter(|map| map.get("registry").is_some())
+            {
+                Some(map) => part(map, "registry").map(|(registry, _)| registry),
+                None => here.part("registry").map(|(registry, _)| registry),
+            }
+            .map(|registry| registry.trim_end_matches('/'));
             let name = match registry {
                 Some(registry) => format!("{registry}/{repository}"),
                 None => repository.to_string(),

@@ -64,6 +64,13 @@ fn an_image_split_across_values_is_checked_whole() {
                 "    image:\n      registry: registry.test\n",
                 &format!("    image:\n      repository: acme/registry\n      tag: \"{registry_tag}\"\n"),
             ),
+            // The release empties the ConfigMap's tag: its change deploys
+            // nothing (the chart's templates choose the tag).
+            app(
+                "emptied",
+                &format!("    image:\n      repository: registry.test/acme/emptied\n      tag: \"{overridden_tag}\"\n"),
+                "    image:\n      tag: \"\"\n",
+            ),
             // The ConfigMap moves the repository; the tag is the release's.
             app(
                 "moved",

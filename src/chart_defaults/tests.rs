@@ -51,6 +51,11 @@ fn the_charts_repository_and_registry_complete_the_tag() {
         composed("image", TAG, "image: {tag: 6.5.9}", bitnami).unwrap(),
         "docker.io/bitnami/redis:6.5.9"
     );
+    // An empty registry in the release clears the chart's.
+    assert_eq!(
+        composed("image", TAG, "image: {tag: 6.5.9, registry: ''}", bitnami).unwrap(),
+        "bitnami/redis:6.5.9"
+    );
     // The release's own registry wins over the chart's.
     assert_eq!(
         composed(

@@ -314,6 +314,9 @@ fn merge(image_use: &mut ImageUse, layers: &[Values]) -> Outcome {
         return Outcome::Kept;
     };
     let mut found: BTreeMap<&str, Found> = BTreeMap::new();
+    // Parts a layer sets empty or null: Helm takes that over what came
+    // before (the chart's templates then choose).
+    let mut emptied: BTreeMap<&str, usize> = BTreeMap::new();
     let mut unknown = None;
     for (index, values) in layers.iter().enumerate() {
         match &values.content {
@@ -338,6 +341,12 @@ fn merge(image_use: &mut ImageUse, layers: &[Values]) -> Outcome {
             Content::Unknown => {}
             Content::Single { target, text, at } => {
                 if let Some(key) = PARTS.iter().find(|key| *target == format!("{path}.{key}")) {
+                    if text.is_empty() {
+                        found.remove(key);
+                        emptied.insert(key, index);
+                        continue;
+                    }
+                    emptied.remove(key);
                     found.insert(
                         key,
                         Found {
@@ -362,7 +371,12 @@ fn merge(image_use: &mut ImageUse, layers: &[Values]) -> Outcome {
                 for key in PARTS {
                     let written = part(node, key)
                         .or_else(|| (key == "repository").then(|| part(node, "image")).flatten());
+                    if written.is_none() && node.get(key).is_some() {
+                        found.remove(key);
+                        emptied.insert(key, index);
+                    }
                     if let Some((text, node)) = written {
+                        emptied.remove(key);
                         let span = Span::new(node.span.start + offset, node.span.end + offset);
                         found.insert(
                             key,
@@ -382,10 +396,13 @@ fn merge(image_use: &mut ImageUse, layers: &[Values]) -> Outcome {
         // values would undo that.
         return Outcome::Kept;
     }
-    // The value the use stands at deploys only if no later layer sets it.
-    if own_key(&layers[own], &path, image_use.site.span)
-        .and_then(|key| found.get(key))
-        .is_some_and(|f| f.layer != own)
+    // The value the use stands at deploys only if no later layer sets it
+    // (even empty).
+    let own_part = own_key(&layers[own], &path, image_use.site.span);
+    if own_part.is_some_and(|key| emptied.contains_key(key))
+        || own_part
+            .and_then(|key| found.get(key))
+            .is_some_and(|f| f.layer != own)
     {
         return Outcome::Overridden;
     }
