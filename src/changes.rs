@@ -4,6 +4,8 @@
 
 use crate::extract::{self, Change, DocumentImages};
 use crate::finding::Location;
+use crate::k8s::charts::{chart_site, ChartSite};
+use crate::k8s::flux::VALUES_FIELD;
 use crate::k8s::{ImageSite, ObjectId};
 use crate::load::LoadedFile;
 use crate::source::SourceText;
@@ -47,6 +49,8 @@ pub struct BaseIndex {
     by_position: HashMap<(String, usize), SiteMap>,
     /// Helm values taken with `valuesFrom`, by (head) path and release.
     by_values: HashMap<(String, String), SiteMap>,
+    /// The chart each HelmRelease installs (its fingerprint).
+    charts: HashMap<ObjectId, String>,
 }
 
 impl BaseIndex {
@@ -59,6 +63,9 @@ impl BaseIndex {
             let sites = extract::keyed(&images.sites);
             match ObjectId::of(&doc.root) {
                 Some(id) => {
+                    if let Some(chart) = chart_site(&doc.root, &id) {
+                        self.charts.insert(id.clone(), chart.fingerprint());
+                    }
                     self.by_object.insert(id, sites);
                 }
                 None => {
@@ -104,12 +111,23 @@ pub fn image_uses(
                    name: &str,
                    role: Option<&ValuesRole>,
                    sites: Vec<ImageSite>,
-                   before: Option<Option<&SiteMap>>| {
+                   before: Option<Option<&SiteMap>>,
+                   chart_moved: Option<&(Location, String)>| {
         for site in sites {
-            let change = match before {
+            let mut change = match before {
                 Some(before) => extract::change_of(&site, before),
                 None => Change::Unchanged,
             };
+            let mut related = role.map(written_elsewhere).unwrap_or_default();
+            // Only parts the chart supplies change with it: an image
+            // written whole deployed before as it does now.
+            let from_chart = site.chart_supplies.is_some() && site.field.starts_with(VALUES_FIELD);
+            if let Some(moved) = chart_moved.filter(|_| from_chart) {
+                if change == Change::Unchanged {
+                    change = Change::Modified;
+                    related.push(moved.clone());
+                }
+            }
             if all || change != Change::Unchanged {
                 uses.push(ImageUse {
                     source: head.source.clone(),
@@ -117,7 +135,7 @@ pub fn image_uses(
                     name: name.to_string(),
                     site,
                     change,
-                    related: role.map(written_elsewhere).unwrap_or_default(),
+                    related,
                     blame: None,
                     release_file: role.map(|r| r.release_file.clone()),
                     values_path: role
@@ -135,7 +153,13 @@ pub fn image_uses(
             extract::document_images(&head.source.path, &doc.root, fields);
         let id = ObjectId::of(&doc.root);
         let before = base.map(|b| b.lookup(&head.source.path, doc.index, id.as_ref()));
-        add(&kind, &name, None, sites, before);
+        // A release whose chart changes deploys the values images its
+        // chart completes anew (a repository that moved between chart
+        // versions).
+        let moved = base
+            .zip(id.as_ref())
+            .and_then(|(base, id)| chart_moved(base, &doc.root, id, &head.source));
+        add(&kind, &name, None, sites, before, moved.as_ref());
     }
     for role in roles {
         let before = base.map(|b| b.by_values.get(&(head.source.path.clone(), role_key(role))));
@@ -145,9 +169,34 @@ pub fn image_uses(
             Some(role),
             values_from::image_sites(head, role),
             before,
+            None,
         );
     }
     uses
+}
+
+/// Where a release's chart changes from the base, with a label saying so:
+/// its values images then deploy with the new chart.
+fn chart_moved(
+    base: &BaseIndex,
+    root: &crate::yaml::Node,
+    id: &ObjectId,
+    source: &Arc<SourceText>,
+) -> Option<(Location, String)> {
+    let before = base.charts.get(id)?;
+    let chart = chart_site(root, id)?;
+    if &chart.fingerprint() == before {
+        return None;
+    }
+    let span = match &chart {
+        ChartSite::Template { chart, version, .. } => version.as_ref().unwrap_or(chart).span,
+        _ => return None,
+    };
+    Some((
+        Location::new(source, span),
+        "the release's chart changes here: the new chart's defaults complete this image"
+            .to_string(),
+    ))
 }
 
 /// Which values of a file a role means, for matching base and head.

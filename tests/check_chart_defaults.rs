@@ -500,3 +500,67 @@ fn a_subcharts_defaults_complete_a_tag_only_override() {
     assert_eq!(cache["status"], "missing", "{cache:#}");
     assert_eq!(server.count("GET", "/charts/stack-1.0.0.tgz"), 1);
 }
+
+/// A chart version bump with the release's values unchanged: the new
+/// chart's defaults complete the tag-only image (the repository moved
+/// between versions), so it deploys anew and is checked.
+#[test]
+fn a_chart_bump_checks_the_images_its_defaults_complete() {
+    let registry = TestRegistry::plain();
+    registry.push(&OciLayout::image("linux", "amd64"), "acme/old:1.0");
+    let chart = |version: &str, repository: &str| {
+        helm_chart_archive(
+            "podinfo",
+            &format!("apiVersion: v2\nname: podinfo\nversion: {version}\n"),
+            Some(&format!(
+                "image:\n  repository: registry.test/acme/{repository}\n  tag: \"\"\n"
+            )),
+        )
+    };
+    let gzip = [("content-type", "application/gzip")];
+    let server = FaultServer::start(vec![
+        Route::new(
+            "GET",
+            "/charts/index.yaml",
+            Behaviour::respond(
+                200,
+                &[],
+                "apiVersion: v1\nentries:\n  podinfo:\n  - name: podinfo\n    version: 6.5.4\n    urls: [podinfo-6.5.4.tgz]\n  - name: podinfo\n    version: 7.0.0\n    urls: [podinfo-7.0.0.tgz]\n",
+            ),
+        ),
+        Route::new(
+            "GET",
+            "/charts/podinfo-6.5.4.tgz",
+            Behaviour::respond(200, &gzip, chart("6.5.4", "old")),
+        ),
+        Route::new(
+            "GET",
+            "/charts/podinfo-7.0.0.tgz",
+            Behaviour::respond(200, &gzip, chart("7.0.0", "new")),
+        ),
+    ]);
+    let tree = |version: &str| {
+        vec![
+            Entry::file("sources.yaml", sources(&server.url("/charts"))),
+            Entry::file(
+                "apps/web.yaml",
+                release(
+                    "web",
+                    "podinfo",
+                    "HelmRepository\n        name: http-charts",
+                    "    image:\n      tag: \"1.0\"\n",
+                )
+                .replace("version: 6.5.4", &format!("version: {version}")),
+            ),
+        ]
+    };
+    let repo = fleet_repo("chart-defaults-bump", &tree("6.5.4"), &tree("7.0.0"));
+    let out = support::isolated::run_against(&registry.host(), repo.path());
+    let json = &out.json;
+    let web = record(json, "apps/web.yaml");
+    assert_eq!(web["reference"], "registry.test/acme/new:1.0", "{web:#}");
+    assert_eq!(web["status"], "missing", "{web:#}");
+    assert_eq!(web["change"], "modified", "{web:#}");
+    assert_eq!(server.count("GET", "/charts/podinfo-7.0.0.tgz"), 1);
+    assert_eq!(out.code, 1, "{json:#}");
+}
