@@ -10,7 +10,7 @@ mod fault_server;
 mod registry;
 mod support;
 
-use fault_server::{Behaviour, FaultServer, Route};
+use fault_server::{helm_repository, Behaviour, FaultServer, Route};
 use registry::{base64_std, helm_chart_archive, helm_chart_archive_with, OciLayout, TestRegistry};
 use support::gitrepo::{fleet_repo, helm_release, local_chart, repo_from_entries, Entry};
 use support::isolated::{findings, image, Isolated};
@@ -114,24 +114,12 @@ fn record<'a>(json: &'a serde_json::Value, file: &str) -> &'a serde_json::Value 
 }
 
 fn index_server() -> FaultServer {
-    let index = "apiVersion: v1\nentries:\n  podinfo:\n  - name: podinfo\n    version: 6.5.4\n    urls: [podinfo-6.5.4.tgz]\n";
     let archive = helm_chart_archive(
         "podinfo",
         "apiVersion: v2\nname: podinfo\nversion: 6.5.4\n",
         Some(SPLIT_VALUES),
     );
-    FaultServer::start(vec![
-        Route::new(
-            "GET",
-            "/charts/index.yaml",
-            Behaviour::respond(200, &[], index),
-        ),
-        Route::new(
-            "GET",
-            "/charts/podinfo-6.5.4.tgz",
-            Behaviour::respond(200, &[("content-type", "application/gzip")], archive),
-        ),
-    ])
+    FaultServer::start(helm_repository("/charts", &[("podinfo", "6.5.4", archive)]))
 }
 
 #[test]
@@ -432,22 +420,7 @@ fn a_subcharts_defaults_complete_a_tag_only_override() {
             ("charts/grafana-7.0.0.tgz", &grafana),
         ],
     );
-    let server = FaultServer::start(vec![
-        Route::new(
-            "GET",
-            "/charts/index.yaml",
-            Behaviour::respond(
-                200,
-                &[],
-                "apiVersion: v1\nentries:\n  stack:\n  - name: stack\n    version: 1.0.0\n    urls: [stack-1.0.0.tgz]\n",
-            ),
-        ),
-        Route::new(
-            "GET",
-            "/charts/stack-1.0.0.tgz",
-            Behaviour::respond(200, &[("content-type", "application/gzip")], stack),
-        ),
-    ]);
+    let server = FaultServer::start(helm_repository("/charts", &[("stack", "1.0.0", stack)]));
     let stack_release = |tag: &str| {
         release(
             "stack",
@@ -517,28 +490,13 @@ fn a_chart_bump_checks_the_images_its_defaults_complete() {
             )),
         )
     };
-    let gzip = [("content-type", "application/gzip")];
-    let server = FaultServer::start(vec![
-        Route::new(
-            "GET",
-            "/charts/index.yaml",
-            Behaviour::respond(
-                200,
-                &[],
-                "apiVersion: v1\nentries:\n  podinfo:\n  - name: podinfo\n    version: 6.5.4\n    urls: [podinfo-6.5.4.tgz]\n  - name: podinfo\n    version: 7.0.0\n    urls: [podinfo-7.0.0.tgz]\n",
-            ),
-        ),
-        Route::new(
-            "GET",
-            "/charts/podinfo-6.5.4.tgz",
-            Behaviour::respond(200, &gzip, chart("6.5.4", "old")),
-        ),
-        Route::new(
-            "GET",
-            "/charts/podinfo-7.0.0.tgz",
-            Behaviour::respond(200, &gzip, chart("7.0.0", "new")),
-        ),
-    ]);
+    let server = FaultServer::start(helm_repository(
+        "/charts",
+        &[
+            ("podinfo", "6.5.4", chart("6.5.4", "old")),
+            ("podinfo", "7.0.0", chart("7.0.0", "new")),
+        ],
+    ));
     let tree = |version: &str| {
         vec![
             Entry::file("sources.yaml", sources(&server.url("/charts"))),

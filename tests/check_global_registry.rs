@@ -11,7 +11,7 @@ mod fault_server;
 mod registry;
 mod support;
 
-use fault_server::{Behaviour, FaultServer, Route};
+use fault_server::{helm_repository, FaultServer};
 use registry::{helm_chart_archive_with, OciLayout, TestRegistry};
 use support::gitrepo::{fleet_repo, helm_release, Entry};
 use support::isolated::run_against;
@@ -75,30 +75,14 @@ fn chart_repository() -> FaultServer {
             .as_bytes(),
         )],
     );
-    let index = "apiVersion: v1\nentries:\n  pinned-app:\n  - name: pinned-app\n    version: 1.0.0\n    urls: [pinned-app-1.0.0.tgz]\n  bitnami-app:\n  - name: bitnami-app\n    version: 1.0.0\n    urls: [bitnami-app-1.0.0.tgz]\n  plain-app:\n  - name: plain-app\n    version: 1.0.0\n    urls: [plain-app-1.0.0.tgz]\n";
-    let gzip = [("content-type", "application/gzip")];
-    FaultServer::start(vec![
-        Route::new(
-            "GET",
-            "/charts/index.yaml",
-            Behaviour::respond(200, &[], index),
-        ),
-        Route::new(
-            "GET",
-            "/charts/bitnami-app-1.0.0.tgz",
-            Behaviour::respond(200, &gzip, bitnami),
-        ),
-        Route::new(
-            "GET",
-            "/charts/plain-app-1.0.0.tgz",
-            Behaviour::respond(200, &gzip, plain),
-        ),
-        Route::new(
-            "GET",
-            "/charts/pinned-app-1.0.0.tgz",
-            Behaviour::respond(200, &gzip, pinned),
-        ),
-    ])
+    FaultServer::start(helm_repository(
+        "/charts",
+        &[
+            ("bitnami-app", "1.0.0", bitnami),
+            ("plain-app", "1.0.0", plain),
+            ("pinned-app", "1.0.0", pinned),
+        ],
+    ))
 }
 
 fn repository(url: &str) -> String {

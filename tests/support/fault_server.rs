@@ -39,8 +39,14 @@ mod http;
 #[path = "fault_server/behaviour.rs"]
 mod behaviour;
 
+#[path = "fault_server/helm_repository.rs"]
+mod helm_repository;
+
 use self::behaviour::{resolve, Action};
 pub use self::behaviour::{Behaviour, Route};
+// Only the tests that serve charts use it.
+#[allow(unused_imports)]
+pub use self::helm_repository::helm_repository;
 pub use self::http::RecordedRequest;
 
 use std::collections::HashMap;
