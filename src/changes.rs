@@ -37,6 +37,18 @@ pub struct ImageUse {
     pub values_path: Option<String>,
 }
 
+impl ImageUse {
+    /// For a Helm values image: the file that defines its release and the
+    /// release's name, which together find the release again.
+    pub fn release_key(&self) -> (String, String) {
+        let file = self
+            .release_file
+            .clone()
+            .unwrap_or_else(|| self.source.path.clone());
+        (file, self.name.clone())
+    }
+}
+
 type SiteMap = HashMap<String, Result<String, String>>;
 
 /// The base side, indexed for matching.

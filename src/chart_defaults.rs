@@ -75,12 +75,8 @@ pub fn complete(
             continue;
         }
         if image_use.kind == "HelmRelease" && values_path(image_use).is_some() {
-            let release_file = image_use
-                .release_file
-                .clone()
-                .unwrap_or_else(|| image_use.source.path.clone());
             releases
-                .entry((release_file, image_use.name.clone()))
+                .entry(image_use.release_key())
                 .or_default()
                 .push(index);
         } else if waiting {

@@ -38,12 +38,8 @@ pub fn apply(uses: &mut Vec<ImageUse>, tree: &HeadTree<'_>) -> Result<(), GitErr
             continue;
         }
         if where_written(image_use).is_some() {
-            let release_file = image_use
-                .release_file
-                .clone()
-                .unwrap_or_else(|| image_use.source.path.clone());
             by_release
-                .entry((release_file, image_use.name.clone()))
+                .entry(image_use.release_key())
                 .or_default()
                 .push(index);
         }
